@@ -1,0 +1,137 @@
+"""The `course` command: run the UI, check your work, see where things are.
+
+course info              where the data, the database and the Dagster home are
+course dev [N]           the Dagster UI on your workspace, or on lesson N's completed code
+course check N           grade lesson N against your workspace (--solution: the completed code)
+course lab               JupyterLab on the notebooks, with this environment's kernel
+course data generate     (re)write the course's source CSV files, or a large one
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import click
+
+from dagster_and_etl.course import locations, settings, source_files
+
+
+def _course_env(lesson: int | None = None) -> dict[str, str]:
+    """The environment course commands run `dg`, pytest and Jupyter with."""
+    env = dict(os.environ)
+    env["DAGSTER_HOME"] = str(settings.dagster_home())  # absolute, as Dagster needs
+    settings.dagster_home().mkdir(parents=True, exist_ok=True)
+    if lesson is not None:
+        env["COURSE_LESSON"] = str(lesson)
+    return env
+
+
+def _tool(name: str) -> str:
+    """A console script of this environment (`dg`), even when its folder is not on PATH."""
+    beside_python = Path(sys.executable).parent / name
+    found = str(beside_python) if beside_python.exists() else shutil.which(name)
+    if not found:
+        raise click.ClickException(
+            f"`{name}` is not installed here. Run `python3 -m pip install -r requirements.txt` "
+            "from the repository root first."
+        )
+    return found
+
+
+def _run(command: list[str], env: dict[str, str]) -> None:
+    click.echo("$ " + " ".join(command), err=True)
+    sys.exit(subprocess.call(command, cwd=settings.PROJECT_ROOT, env=env))
+
+
+@click.group(help=__doc__)
+def main() -> None:
+    pass
+
+
+@main.command()
+def info() -> None:
+    """Print where the course reads and writes."""
+    rows = {
+        "repository": settings.PROJECT_ROOT,
+        "source files (COURSE_SOURCE_DIR)": settings.source_dir(),
+        "DuckDB database (DUCKDB_DATABASE)": settings.duckdb_database(),
+        "Dagster home (DAGSTER_HOME)": settings.dagster_home(),
+        "lessons with completed code": ", ".join(map(str, locations.completed_lessons())),
+    }
+    width = max(map(len, rows))
+    for name, value in rows.items():
+        click.echo(f"{name:<{width}}  {value}")
+
+
+@main.command(context_settings={"ignore_unknown_options": True})
+@click.argument("lesson", type=int, required=False)
+@click.argument("dg_args", nargs=-1, type=click.UNPROCESSED)
+def dev(lesson: int | None, dg_args: tuple[str, ...]) -> None:
+    """Start the Dagster UI (http://127.0.0.1:3000) on your workspace or on lesson LESSON.
+
+    Run history, sensor cursors and partitions are kept in DAGSTER_HOME
+    (.dagster_home/ unless you set it). Extra arguments go to `dg dev`.
+    """
+    if lesson is not None:
+        locations.defs_package(lesson)  # a clear error for a lesson without code
+    env = _course_env(lesson)
+    what = f"lesson {lesson}'s completed code" if lesson else "your workspace"
+    click.echo(f"Serving {what}; DAGSTER_HOME={env['DAGSTER_HOME']}", err=True)
+    _run([_tool("dg"), "dev", *dg_args], env)
+
+
+@main.command()
+@click.argument("lesson", type=int)
+@click.option(
+    "--solution", is_flag=True, help="Grade the completed code instead of your workspace."
+)
+@click.argument("pytest_args", nargs=-1, type=click.UNPROCESSED)
+def check(lesson: int, solution: bool, pytest_args: tuple[str, ...]) -> None:
+    """Run lesson LESSON's tests against your workspace (or the completed code)."""
+    test_file = settings.PROJECT_ROOT / "dagster_and_etl_tests" / f"test_lesson_{lesson}.py"
+    if not test_file.exists():
+        raise click.ClickException(f"Lesson {lesson} has no tests ({test_file} does not exist).")
+    target = "solution" if solution else "workspace"
+    env = _course_env()
+    env["COURSE_TARGET"] = target
+    command = [sys.executable, "-m", "pytest", str(test_file), "--target", target, "-q"]
+    _run([*command, *pytest_args], env)
+
+
+@main.command()
+@click.argument("lab_args", nargs=-1, type=click.UNPROCESSED)
+def lab(lab_args: tuple[str, ...]) -> None:
+    """Start JupyterLab in notebooks/ (http://127.0.0.1:8888)."""
+    command = [sys.executable, "-m", "jupyter", "lab", f"--notebook-dir={settings.NOTEBOOKS_DIR}"]
+    _run([*command, *lab_args], _course_env())
+
+
+@main.group()
+def data() -> None:
+    """The course's source data."""
+
+
+@data.command()
+@click.option("--date", "dates", multiple=True, help="A date (YYYY-MM-DD); repeat for more.")
+@click.option("--rows", type=int, help="Rows per file (default: the course's own count per date).")
+@click.option("--out", type=click.Path(file_okay=False), help="Folder to write to.")
+def generate(dates: tuple[str, ...], rows: int | None, out: str | None) -> None:
+    """Write the source CSV files: the course's three by default, or others.
+
+    For the scale exercise: course data generate --date 2018-01-25 --rows 1000000
+    """
+    folder = settings.PROJECT_ROOT / out if out else settings.source_dir()
+    for date in dates or source_files.COURSE_DATES:
+        try:
+            path = source_files.generate_file(date, folder, rows=rows)
+        except ValueError as error:
+            raise click.BadParameter(f"{date!r} is not a YYYY-MM-DD date ({error})") from error
+        click.echo(f"wrote {path}")
+
+
+if __name__ == "__main__":
+    main()

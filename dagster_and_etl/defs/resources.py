@@ -1,0 +1,18 @@
+"""Resources shared by every lesson in your workspace."""
+
+import dagster as dg
+
+from dagster_and_etl.course.workspace import ResourceNotWrittenYet
+
+
+@dg.definitions
+def resources() -> dg.Definitions:
+    # TODO (lesson 2, "Step 2: a DuckDB resource"): replace the placeholder with a
+    # DuckDBResource whose database is settings.duckdb_database().
+    return dg.Definitions(
+        resources={
+            "database": ResourceNotWrittenYet(
+                lesson=2, resource="database", section="Step 2: a DuckDB resource"
+            ),
+        }
+    )

@@ -1,0 +1,1 @@
+"""Lesson 2, completed: importing a CSV file into DuckDB."""

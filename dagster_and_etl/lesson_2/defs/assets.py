@@ -1,0 +1,62 @@
+import dagster as dg
+import duckdb
+from dagster_duckdb import DuckDBResource
+from pydantic import Field
+
+from dagster_and_etl.course.source_files import (
+    SOURCE_COLUMNS,
+    read_csv_sql,
+    resolve_source_file,
+)
+from dagster_and_etl.course.warehouse import table_metadata
+
+
+class IngestionFileConfig(dg.Config):
+    path: str = Field(description="A file name in data/source/, for example 2018-01-22.csv")
+
+
+@dg.asset(kinds={"csv"})
+def import_file(context: dg.AssetExecutionContext, config: IngestionFileConfig) -> str:
+    """The CSV file named in run config, found inside data/source/."""
+    file_path = resolve_source_file(config.path)
+    context.add_output_metadata({"path": str(file_path), "size_bytes": file_path.stat().st_size})
+    return str(file_path)
+
+
+def replace_rows_from_file(conn: duckdb.DuckDBPyConnection, table: str, file_path: str) -> int:
+    """Load a file into `table`, replacing the rows of the dates it contains.
+
+    Delete and insert happen in one transaction: a second load of the same
+    file leaves the same rows, and a file that fails to parse changes nothing.
+    """
+    columns = ", ".join(f"{name} {kind}" for name, kind in SOURCE_COLUMNS.items())
+    conn.execute(f"create table if not exists {table} ({columns})")
+    conn.execute("begin transaction")
+    try:
+        conn.execute(
+            f"create or replace temp table incoming as select * from {read_csv_sql()}",
+            [file_path],
+        )
+        conn.execute(f"delete from {table} where date in (select date from incoming)")
+        conn.execute(f"insert into {table} select * from incoming")
+        loaded = conn.execute("select count(*) from incoming").fetchone()[0]
+        conn.execute("drop table incoming")
+        conn.execute("commit")
+    except duckdb.Error as error:
+        conn.execute("rollback")
+        raise dg.Failure(
+            description=(
+                f"Could not load {file_path} into {table}; the table was left as it was. "
+                f"Fix the file and run again. DuckDB said: {error}"
+            )
+        ) from error
+    return loaded
+
+
+@dg.asset(kinds={"duckdb"})
+def duckdb_table(database: DuckDBResource, import_file: str) -> dg.MaterializeResult:
+    """The file's rows in the DuckDB table raw_data, replacing earlier loads of the same dates."""
+    with database.get_connection() as conn:
+        loaded = replace_rows_from_file(conn, "raw_data", import_file)
+        metadata = table_metadata(conn, "raw_data")
+    return dg.MaterializeResult(metadata={"rows_loaded": loaded, **metadata})

@@ -1,0 +1,116 @@
+"""Shared fixtures: which code is graded, and a private DuckDB file per test.
+
+Grading target (`--target`, or the COURSE_TARGET environment variable):
+- `solution` (default): lesson N's completed code, `dagster_and_etl/lesson_N/`.
+- `workspace`: your own code in `dagster_and_etl/defs/`.
+The option is copied into COURSE_TARGET so notebooks run under nbmake follow it.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import shutil
+from pathlib import Path
+
+import dagster as dg
+import pytest
+from dagster_duckdb import DuckDBResource
+
+from dagster_and_etl.course import locations, settings
+from dagster_and_etl.course.source_files import COURSE_DATES
+from dagster_and_etl.course.workspace import NotWrittenYet
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--target",
+        choices=locations.TARGETS,
+        default=os.environ.get("COURSE_TARGET", "solution"),
+        help="Grade the completed lessons (solution) or your workspace (workspace).",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    os.environ["COURSE_TARGET"] = config.getoption("--target")
+    config.addinivalue_line("markers", "solution_only: tests a helper of the completed code")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if config.getoption("--target") != "workspace":
+        return
+    skip = pytest.mark.skip(reason="checks an internal helper of the completed lesson, not graded")
+    for item in items:
+        if "solution_only" in item.keywords:
+            item.add_marker(skip)
+
+
+def _not_written_yet(error: BaseException | None) -> NotWrittenYet | None:
+    seen = set()
+    while error is not None and id(error) not in seen:
+        if isinstance(error, NotWrittenYet):
+            return error
+        seen.add(id(error))
+        error = error.__cause__ or error.__context__
+    return None
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    """Show a stub's "not written yet" message instead of a Dagster traceback."""
+    outcome = yield
+    report = outcome.get_result()
+    if report.failed and call.excinfo is not None:
+        stub = _not_written_yet(call.excinfo.value)
+        if stub is not None:
+            report.longrepr = f"NOT WRITTEN YET: {stub}"
+
+
+@pytest.fixture(scope="session")
+def target(request: pytest.FixtureRequest) -> str:
+    return request.config.getoption("--target")
+
+
+@pytest.fixture
+def load_lesson(target: str):
+    """Load the code under test for a lesson: completed code or the whole workspace."""
+    return lambda lesson: locations.load_lesson(lesson, target)
+
+
+@pytest.fixture
+def duckdb_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A fresh DuckDB file for this test; DUCKDB_DATABASE points at it too."""
+    path = tmp_path / "warehouse.duckdb"
+    monkeypatch.setenv("DUCKDB_DATABASE", str(path))
+    return path
+
+
+@pytest.fixture
+def database(duckdb_path: Path) -> DuckDBResource:
+    return DuckDBResource(database=str(duckdb_path))
+
+
+@pytest.fixture
+def source_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A private copy of data/source/ that the test may change; COURSE_SOURCE_DIR points at it."""
+    folder = tmp_path / "source"
+    folder.mkdir()
+    for date in COURSE_DATES:
+        shutil.copy(settings.DEFAULT_SOURCE_DIR / f"{date}.csv", folder)
+    monkeypatch.setenv("COURSE_SOURCE_DIR", str(folder))
+    return folder
+
+
+def read_source_rows(path: Path) -> list[dict[str, str]]:
+    """A source file's rows as the csv module reads them: the independent truth tests compare to."""
+    with path.open(newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+@pytest.fixture
+def instance(tmp_path: Path):
+    """A Dagster instance on disk for this test, for runs that must see earlier runs."""
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    with dg.DagsterInstance.local_temp(str(home)) as instance:
+        yield instance

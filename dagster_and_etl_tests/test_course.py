@@ -1,0 +1,232 @@
+"""The course's foundation: settings, data, set-up files, and the workspace's starting state."""
+
+from __future__ import annotations
+
+import ast
+import csv
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+try:
+    import tomllib
+except ImportError:  # Python 3.10
+    import tomli as tomllib
+
+from dagster_and_etl.course import cli, locations, settings, source_files
+
+ROOT = settings.PROJECT_ROOT
+
+
+def readme_commands() -> list[str]:
+    """The quick-start commands: the first line of each of the README's first two bash blocks."""
+    blocks = re.findall(r"```bash\n(.*?)\n", (ROOT / "README.md").read_text(encoding="utf-8"))
+    return blocks[:2]
+
+
+# Settings ------------------------------------------------------------------
+
+
+def test_default_paths_come_from_the_repository_root(tmp_path, monkeypatch):
+    monkeypatch.delenv("DUCKDB_DATABASE", raising=False)
+    monkeypatch.delenv("COURSE_SOURCE_DIR", raising=False)
+    monkeypatch.chdir(tmp_path)
+    assert settings.duckdb_database() == ROOT / "data" / "staging" / "data.duckdb"
+    assert settings.source_dir() == ROOT / "data" / "source"
+    assert (ROOT / "pyproject.toml").is_file()
+
+
+def test_relative_overrides_resolve_from_the_root_and_absolute_ones_stay(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("DUCKDB_DATABASE", "data/staging/other.duckdb")
+    assert settings.duckdb_database() == ROOT / "data" / "staging" / "other.duckdb"
+    monkeypatch.setenv("DUCKDB_DATABASE", str(tmp_path / "mine.duckdb"))
+    assert settings.duckdb_database() == tmp_path / "mine.duckdb"
+
+
+def test_every_lesson_uses_the_same_duckdb_file(monkeypatch, tmp_path):
+    monkeypatch.setenv("DUCKDB_DATABASE", str(tmp_path / "shared.duckdb"))
+    lessons = locations.completed_lessons()
+    assert lessons, "no lesson has completed code"
+    for lesson in lessons:
+        defs = locations.load_lesson(lesson, "solution")
+        if "database" in (defs.resources or {}):
+            assert Path(defs.resources["database"].database) == tmp_path / "shared.duckdb"
+
+
+def test_env_example_lists_every_variable_the_course_reads():
+    read = set()
+    patterns = [
+        r"_path_from_env\(\s*\"([A-Z_]+)\"",
+        r"os\.environ(?:\.get)?[\[(]\s*\"([A-Z_]+)\"",
+        r"EnvVar\(\s*\"([A-Z_]+)\"",
+        r"\{\{\s*env\.([A-Z_]+)\s*\}\}",
+    ]
+    for path in (ROOT / "dagster_and_etl").rglob("*"):
+        if path.suffix in {".py", ".yaml", ".yml"}:
+            text = path.read_text(encoding="utf-8")
+            for pattern in patterns:
+                read.update(re.findall(pattern, text))
+    listed = set(re.findall(r"^([A-Z_]+)=", (ROOT / ".env.example").read_text(), re.MULTILINE))
+    assert read, "found no environment variables in the course code"
+    assert read <= listed, f".env.example is missing {sorted(read - listed)}"
+
+
+# Data ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("date", source_files.COURSE_DATES)
+def test_source_files_are_what_the_generator_writes(date, tmp_path):
+    written = source_files.generate_file(date, tmp_path)
+    assert written.read_bytes() == (settings.DEFAULT_SOURCE_DIR / f"{date}.csv").read_bytes()
+
+
+@pytest.mark.parametrize("date", source_files.COURSE_DATES)
+def test_every_row_carries_its_files_date(date):
+    with (settings.DEFAULT_SOURCE_DIR / f"{date}.csv").open(newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert list(rows[0]) == list(source_files.SOURCE_COLUMNS)
+    assert len(rows) == source_files.default_row_count(date)
+    assert {row["date"] for row in rows} == {date}
+    for row in rows:
+        assert float(row["share_price"]) > 0
+        assert float(row["spread"]) <= min(float(row["spend"]), float(row["share_price"]))
+        assert float(row["shift"]) >= max(float(row["spend"]), float(row["share_price"]))
+
+
+def test_the_generator_writes_large_files(tmp_path):
+    result = CliRunner().invoke(
+        cli.main,
+        ["data", "generate", "--date", "2018-02-01", "--rows", "20000", "--out", str(tmp_path)],
+    )
+    assert result.exit_code == 0, result.output
+    with (tmp_path / "2018-02-01.csv").open() as handle:
+        assert sum(1 for _ in handle) == 20001
+
+
+def test_the_generator_refuses_a_bad_date(tmp_path):
+    result = CliRunner().invoke(
+        cli.main, ["data", "generate", "--date", "2018-02-30", "--out", str(tmp_path)]
+    )
+    assert result.exit_code != 0
+    assert "is not a YYYY-MM-DD date" in result.output
+    assert not list(tmp_path.iterdir())
+
+
+# Set-up files --------------------------------------------------------------
+
+
+def test_course_info_prints_the_paths(monkeypatch, tmp_path):
+    monkeypatch.setenv("DUCKDB_DATABASE", str(tmp_path / "x.duckdb"))
+    result = CliRunner().invoke(cli.main, ["info"])
+    assert result.exit_code == 0
+    assert str(tmp_path / "x.duckdb") in result.output
+    assert str(settings.DEFAULT_SOURCE_DIR) in result.output
+
+
+def test_readme_quick_start_is_two_commands_sharing_one_install():
+    ui, tests = readme_commands()
+    install = "python3 -m pip install -r requirements.txt"
+    assert ui == f"{install} && python3 -m dagster_and_etl.course dev"
+    assert tests == f"{install} && python3 -m pytest"
+
+
+def test_devcontainer_is_valid_and_matches_the_readme():
+    config = json.loads((ROOT / ".devcontainer" / "devcontainer.json").read_text())
+    assert "python:1-3.12" in config["image"]
+    assert any("docker-in-docker" in feature for feature in config["features"])
+    labels = {port: attrs["label"] for port, attrs in config["portsAttributes"].items()}
+    assert labels == {"3000": "Dagster UI", "8888": "JupyterLab"}
+    assert set(config["forwardPorts"]) == {3000, 8888}
+    install = readme_commands()[1].split(" && ")[0]
+    assert install in config["postCreateCommand"].values()
+    assert any("uv" in command for command in config["postCreateCommand"].values())
+
+
+def test_requirements_match_the_lock():
+    lock = tomllib.loads((ROOT / "uv.lock").read_text())
+    locked = {(package["name"], package.get("version")) for package in lock["package"]}
+    pinned = re.findall(
+        r"^([A-Za-z0-9_.-]+)==([^\s;]+)", (ROOT / "requirements.txt").read_text(), re.M
+    )
+    assert pinned
+    missing = [
+        f"{name}=={version}" for name, version in pinned if (name.lower(), version) not in locked
+    ]
+    assert not missing, f"requirements.txt disagrees with uv.lock: {missing}; re-export it"
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    assert project["requires-python"] == ">=3.10,<3.13"
+
+
+def test_notebooks_are_committed_without_outputs():
+    result = subprocess.run(
+        [sys.executable, ".ci/notebooks_without_outputs.py", "notebooks"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stdout
+
+
+# The workspace -------------------------------------------------------------
+
+
+def test_the_workspace_loads_with_every_lesson_stub():
+    defs = locations.load_lesson(2, "workspace")
+    keys = {key.to_user_string() for key in defs.resolve_asset_graph().get_all_asset_keys()}
+    assert {"import_file", "duckdb_table", "import_file_s3", "duckdb_table_s3"} <= keys
+    assert "database" in defs.resources
+
+
+def stub_files(lesson: int) -> list[Path]:
+    return sorted((ROOT / "dagster_and_etl" / "defs" / f"lesson_{lesson}").glob("*.py"))
+
+
+def still_a_stub(path: Path) -> bool:
+    """True while every function in the file only raises the starter `todo(...)`."""
+    functions = [
+        node
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.FunctionDef)
+    ]
+    return all(
+        isinstance(node.body[-1], ast.Raise) and "todo(" in ast.unparse(node.body[-1])
+        for node in functions
+    )
+
+
+def test_grading_the_unfilled_workspace_fails_and_points_at_the_page():
+    files = stub_files(2)
+    if not files or not all(still_a_stub(path) for path in files):
+        pytest.skip(
+            "you have started lesson 2 in your workspace; this checks the untouched starters"
+        )
+    env = {**os.environ, "COURSE_TARGET": "workspace"}
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "dagster_and_etl_tests/test_lesson_2.py",
+            "--target",
+            "workspace",
+            "-q",
+            "-p",
+            "no:randomly",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
+    assert result.returncode != 0
+    assert "NOT WRITTEN YET: Lesson 2" in result.stdout
+    assert "lessons/lesson_2_file_import.md" in result.stdout
+    assert "course check 2" in result.stdout

@@ -1,0 +1,231 @@
+"""Lesson 2: a CSV file into DuckDB, with a blocking check. Every test reads the data back."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+from pathlib import Path
+
+import dagster as dg
+import pytest
+from dagster_duckdb import DuckDBResource
+
+from dagster_and_etl.course import runs, settings, warehouse
+from dagster_and_etl.course.source_files import COURSE_DATES
+from dagster_and_etl_tests.conftest import read_source_rows
+
+PAGE = "lessons/lesson_2_file_import.md"
+LOAD = ["import_file", "duckdb_table"]
+
+
+@pytest.fixture
+def defs(load_lesson) -> dg.Definitions:
+    return load_lesson(2)
+
+
+def load(defs, database, file_name, **kwargs) -> dg.ExecuteInProcessResult:
+    return runs.materialize(
+        defs,
+        LOAD,
+        resources={"database": database},
+        run_config=runs.file_run_config(file_name),
+        **kwargs,
+    )
+
+
+def raw_rows(duckdb_path: Path, table: str = "raw_data") -> list[tuple]:
+    return warehouse.fetch(f"select * from {table} order by all", database=duckdb_path)
+
+
+def expected_rows(path: Path) -> list[tuple]:
+    """What raw_data must hold after loading `path`, typed as the table declares."""
+    return sorted(
+        (
+            dt.date.fromisoformat(row["date"]),
+            float(row["share_price"]),
+            int(row["amount"]),
+            float(row["spend"]),
+            float(row["shift"]),
+            float(row["spread"]),
+        )
+        for row in read_source_rows(path)
+    )
+
+
+def share_price_check(result: dg.ExecuteInProcessResult):
+    """The invalid_share_price evaluation of a run (a learner may add other checks)."""
+    [evaluation] = [
+        evaluation
+        for evaluation in result.get_asset_check_evaluations()
+        if evaluation.check_name == "invalid_share_price"
+    ]
+    return evaluation
+
+
+def write_csv(path: Path, rows: list[dict[str, str]]) -> Path:
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
+def test_database_resource_is_the_course_duckdb_file(defs):
+    resource = defs.resources.get("database")
+    assert isinstance(resource, DuckDBResource), (
+        f"`database` should be a DuckDBResource (see {PAGE}, 'Step 2: a DuckDB resource')."
+    )
+    assert Path(resource.database) == settings.duckdb_database()
+
+
+def test_asset_graph(defs):
+    graph = defs.resolve_asset_graph()
+    assert dg.AssetKey("import_file") in graph.get(dg.AssetKey("duckdb_table")).parent_keys
+    check_keys = {
+        key.name for key in graph.asset_check_keys if key.asset_key == dg.AssetKey("import_file")
+    }
+    assert "invalid_share_price" in check_keys
+    assert defs.resolve_assets_def("import_file").check_specs_by_output_name is not None
+
+
+@pytest.mark.parametrize("date", COURSE_DATES)
+def test_each_file_loads_exactly_its_rows(defs, database, duckdb_path, date):
+    result = load(defs, database, f"{date}.csv")
+
+    source = settings.DEFAULT_SOURCE_DIR / f"{date}.csv"
+    assert raw_rows(duckdb_path) == expected_rows(source)
+    [materialization] = result.asset_materializations_for_node("duckdb_table")
+    assert materialization.metadata["dagster/row_count"].value == len(read_source_rows(source))
+    assert len(materialization.metadata["preview"].value.records) == min(
+        10, len(read_source_rows(source))
+    )
+
+
+def test_import_file_returns_the_full_path(defs, database):
+    result = runs.materialize(
+        defs,
+        ["import_file"],
+        resources={"database": database},
+        run_config=runs.file_run_config("2018-01-23.csv"),
+    )
+    assert (
+        Path(result.output_for_node("import_file"))
+        == settings.DEFAULT_SOURCE_DIR / "2018-01-23.csv"
+    )
+
+
+def test_loading_again_leaves_the_same_rows(defs, database, duckdb_path):
+    load(defs, database, "2018-01-22.csv")
+    first = raw_rows(duckdb_path)
+    load(defs, database, "2018-01-22.csv")
+    assert raw_rows(duckdb_path) == first
+
+    load(defs, database, "2018-01-23.csv")
+    load(defs, database, "2018-01-22.csv")
+    both = expected_rows(settings.DEFAULT_SOURCE_DIR / "2018-01-22.csv") + expected_rows(
+        settings.DEFAULT_SOURCE_DIR / "2018-01-23.csv"
+    )
+    assert raw_rows(duckdb_path) == sorted(both)
+
+
+def test_zero_share_price_fails_the_check_and_blocks_the_load(
+    defs, database, duckdb_path, source_dir
+):
+    load(defs, database, "2018-01-22.csv")
+    before = raw_rows(duckdb_path)
+
+    rows = read_source_rows(source_dir / "2018-01-22.csv")
+    rows[3]["share_price"] = "0"
+    rows[5]["share_price"] = "-4.20"
+    write_csv(source_dir / "2018-01-22-bad.csv", rows)
+
+    result = load(defs, database, "2018-01-22-bad.csv", raise_on_error=False)
+
+    evaluation = share_price_check(result)
+    assert evaluation.passed is False
+    assert evaluation.metadata["invalid_rows"].value == 2
+    offending = evaluation.metadata["offending_rows"].value.records
+    assert sorted(record.data["share_price"] for record in offending) == [-4.2, 0.0]
+    assert result.asset_materializations_for_node("duckdb_table") == []
+    assert raw_rows(duckdb_path) == before
+
+
+def test_check_passes_on_the_course_files(defs, database):
+    result = load(defs, database, "2018-01-24.csv")
+    evaluation = share_price_check(result)
+    assert evaluation.passed is True
+    assert evaluation.metadata["invalid_rows"].value == 0
+
+
+def test_missing_file_names_the_folder_and_the_files_there(defs, database):
+    result = load(defs, database, "2018-01-30.csv", raise_on_error=False)
+    assert not result.success
+    message = result.failure_data_for_node("import_file").error.to_string()
+    assert str(settings.DEFAULT_SOURCE_DIR) in message
+    for date in COURSE_DATES:
+        assert f"{date}.csv" in message
+
+
+@pytest.mark.parametrize("name", ["../staging/data.csv", "../../pyproject.toml", "/etc/passwd"])
+def test_a_name_outside_the_source_folder_is_refused(defs, database, name):
+    result = load(defs, database, name, raise_on_error=False)
+    assert not result.success
+    message = result.failure_data_for_node("import_file").error.to_string()
+    assert "outside the source folder" in message
+
+
+def test_a_malformed_file_fails_and_keeps_the_table(
+    defs, database, duckdb_path, source_dir, instance
+):
+    load(defs, database, "2018-01-22.csv", instance=instance)
+    before = raw_rows(duckdb_path)
+
+    rows = read_source_rows(source_dir / "2018-01-22.csv")
+    rows[2]["amount"] = "lots"
+    write_csv(source_dir / "2018-01-22-broken.csv", rows)
+
+    # With its check, the broken file stops at the check.
+    result = load(defs, database, "2018-01-22-broken.csv", instance=instance, raise_on_error=False)
+    assert not result.success
+    assert result.asset_materializations_for_node("duckdb_table") == []
+
+    # Without it (the load run on its own), the load fails and rolls back.
+    result = runs.materialize(
+        defs,
+        ["duckdb_table"],
+        resources={"database": database},
+        instance=instance,
+        raise_on_error=False,
+    )
+    assert not result.success
+    message = result.failure_data_for_node("duckdb_table").error.to_string()
+    assert "2018-01-22-broken.csv" in message
+    assert raw_rows(duckdb_path) == before
+
+
+def test_s3_variant_is_defined_and_builds_the_uri(defs, database):
+    graph = defs.resolve_asset_graph()
+    assert dg.AssetKey("import_file_s3") in graph.get(dg.AssetKey("duckdb_table_s3")).parent_keys
+    result = runs.materialize(
+        defs,
+        ["import_file_s3"],
+        resources={"database": database},
+        run_config={
+            "ops": {
+                "import_file_s3": {"config": {"bucket": "landing", "path": "shares/2018-01-22.csv"}}
+            }
+        },
+    )
+    assert result.output_for_node("import_file_s3") == "s3://landing/shares/2018-01-22.csv"
+
+
+@pytest.mark.solution_only
+def test_row_by_row_and_duckdb_checks_agree(tmp_path):
+    from dagster_and_etl.lesson_2.defs.checks import invalid_share_prices_python
+
+    rows = read_source_rows(settings.DEFAULT_SOURCE_DIR / "2018-01-23.csv")
+    assert invalid_share_prices_python(str(settings.DEFAULT_SOURCE_DIR / "2018-01-23.csv")) == []
+    rows[0]["share_price"] = "0"
+    rows[1]["share_price"] = ""
+    bad = write_csv(tmp_path / "bad.csv", rows)
+    assert [row["share_price"] for row in invalid_share_prices_python(str(bad))] == ["0", ""]
