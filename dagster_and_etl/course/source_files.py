@@ -44,6 +44,14 @@ def read_csv_sql(parameter: str = "?") -> str:
     return f"read_csv({parameter}, header = true, columns = {{{columns}}})"
 
 
+def create_table_sql(table: str, extra_columns: dict[str, str] | None = None) -> str:
+    """`create table if not exists` for a table holding source-file rows (plus extra columns)."""
+    columns = {**SOURCE_COLUMNS, **(extra_columns or {})}
+    return (
+        f"create table if not exists {table} ({', '.join(f'{n} {t}' for n, t in columns.items())})"
+    )
+
+
 def list_source_files(folder: Path | None = None) -> list[str]:
     """The CSV file names in the source folder, sorted."""
     folder = folder or settings.source_dir()

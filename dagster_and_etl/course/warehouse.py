@@ -60,6 +60,30 @@ def fetch(
         return conn.execute(sql, params or []).fetchall()
 
 
+@contextmanager
+def transaction(conn: duckdb.DuckDBPyConnection, action: str) -> Iterator[None]:
+    """Run the block as one transaction: all of it lands, or none of it does.
+
+    A DuckDB error (a malformed file, a type that does not fit) rolls back and
+    becomes a `dg.Failure` that says what was being done and that nothing changed.
+    """
+    conn.execute("begin transaction")
+    try:
+        yield
+    except duckdb.Error as error:
+        conn.execute("rollback")
+        raise dg.Failure(
+            description=(
+                f"Could not {action}; nothing was changed. Fix the input and run again. "
+                f"DuckDB said: {error}"
+            )
+        ) from error
+    except BaseException:
+        conn.execute("rollback")
+        raise
+    conn.execute("commit")
+
+
 def _plain(value: Any) -> Any:
     """A value the Dagster UI can show in a table cell."""
     if isinstance(value, (dt.date, dt.datetime, dt.time)):

@@ -3,12 +3,8 @@ import duckdb
 from dagster_duckdb import DuckDBResource
 from pydantic import Field
 
-from dagster_and_etl.course.source_files import (
-    SOURCE_COLUMNS,
-    read_csv_sql,
-    resolve_source_file,
-)
-from dagster_and_etl.course.warehouse import table_metadata
+from dagster_and_etl.course.source_files import create_table_sql, read_csv_sql, resolve_source_file
+from dagster_and_etl.course.warehouse import table_metadata, transaction
 
 
 class IngestionFileConfig(dg.Config):
@@ -29,10 +25,8 @@ def replace_rows_from_file(conn: duckdb.DuckDBPyConnection, table: str, file_pat
     Delete and insert happen in one transaction: a second load of the same
     file leaves the same rows, and a file that fails to parse changes nothing.
     """
-    columns = ", ".join(f"{name} {kind}" for name, kind in SOURCE_COLUMNS.items())
-    conn.execute(f"create table if not exists {table} ({columns})")
-    conn.execute("begin transaction")
-    try:
+    conn.execute(create_table_sql(table))
+    with transaction(conn, f"load {file_path} into {table}"):
         conn.execute(
             f"create or replace temp table incoming as select * from {read_csv_sql()}",
             [file_path],
@@ -41,15 +35,6 @@ def replace_rows_from_file(conn: duckdb.DuckDBPyConnection, table: str, file_pat
         conn.execute(f"insert into {table} select * from incoming")
         loaded = conn.execute("select count(*) from incoming").fetchone()[0]
         conn.execute("drop table incoming")
-        conn.execute("commit")
-    except duckdb.Error as error:
-        conn.execute("rollback")
-        raise dg.Failure(
-            description=(
-                f"Could not load {file_path} into {table}; the table was left as it was. "
-                f"Fix the file and run again. DuckDB said: {error}"
-            )
-        ) from error
     return loaded
 
 
