@@ -13,11 +13,10 @@ import os
 import shutil
 from pathlib import Path
 
-import dagster as dg
 import pytest
 from dagster_duckdb import DuckDBResource
 
-from dagster_and_etl.course import locations, settings
+from dagster_and_etl.course import locations, runs, settings
 from dagster_and_etl.course.source_files import COURSE_DATES
 from dagster_and_etl.course.workspace import NotWrittenYet
 
@@ -110,7 +109,5 @@ def read_source_rows(path: Path) -> list[dict[str, str]]:
 @pytest.fixture
 def instance(tmp_path: Path):
     """A Dagster instance on disk for this test, for runs that must see earlier runs."""
-    home = tmp_path / "dagster_home"
-    home.mkdir()
-    with dg.DagsterInstance.local_temp(str(home)) as instance:
+    with runs.scratch_instance(tmp_path / "dagster_home") as instance:
         yield instance

@@ -18,13 +18,20 @@ from pathlib import Path
 import click
 
 from dagster_and_etl.course import locations, settings, source_files
+from dagster_and_etl.course.nasa_server import FEED_PATH, NeoWsServer
 
 
 def _course_env(lesson: int | None = None) -> dict[str, str]:
-    """The environment course commands run `dg`, pytest and Jupyter with."""
-    env = dict(os.environ)
-    env["DAGSTER_HOME"] = str(settings.dagster_home())  # absolute, as Dagster needs
-    settings.dagster_home().mkdir(parents=True, exist_ok=True)
+    """The environment course commands run `dg`, pytest and Jupyter with.
+
+    Variables you have not set take their documented default from .env.example.
+    """
+    env = {**settings.env_example_defaults(), **os.environ}
+    home = settings.dagster_home()
+    env["DAGSTER_HOME"] = str(home)  # absolute, as Dagster needs
+    home.mkdir(parents=True, exist_ok=True)
+    if not (home / "dagster.yaml").exists():
+        shutil.copy(Path(__file__).with_name("dagster.yaml"), home / "dagster.yaml")
     if lesson is not None:
         env["COURSE_LESSON"] = str(lesson)
     return env
@@ -108,6 +115,25 @@ def lab(lab_args: tuple[str, ...]) -> None:
     """Start JupyterLab in notebooks/ (http://127.0.0.1:8888)."""
     command = [sys.executable, "-m", "jupyter", "lab", f"--notebook-dir={settings.NOTEBOOKS_DIR}"]
     _run([*command, *lab_args], _course_env())
+
+
+@main.command("nasa-server")
+@click.option("--port", type=int, default=8765, show_default=True)
+@click.option(
+    "--api-key",
+    envvar="NASA_API_KEY",
+    default="COURSE_KEY",
+    show_default=True,
+    help="The key the server accepts besides DEMO_KEY (defaults to NASA_API_KEY).",
+)
+def nasa_server(port: int, api_key: str) -> None:
+    """Serve the local stand-in for NASA's NeoWs API (lesson 4 and 5, offline)."""
+    server = NeoWsServer(api_key=api_key, port=port)
+    click.echo(f"NeoWs stand-in on {server.url}{FEED_PATH}")
+    click.echo("Point the course at it (in .env, or your shell) and use one of its keys:")
+    click.echo(f"    NASA_API_BASE_URL={server.url}")
+    click.echo(f"    NASA_API_KEY={api_key}    (or DEMO_KEY)")
+    server.serve_forever()
 
 
 @main.group()

@@ -8,6 +8,7 @@ runs the selected assets with their checks, exactly as the UI would.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -47,10 +48,20 @@ def _raise_if_a_stub_ran(result: dg.ExecuteInProcessResult) -> None:
         error = event.step_failure_data.error if event.is_step_failure else None
         while error is not None:
             if error.cls_name == NotWrittenYet.__name__:
-                raise NotWrittenYet(error.message.strip().removeprefix("NotWrittenYet: "))
+                raise NotWrittenYet(error.message.strip().split("NotWrittenYet: ", 1)[-1])
             error = error.cause
 
 
 def file_run_config(file_name: str, config_class_asset: str = "import_file") -> dict[str, Any]:
     """The run config that picks a source file for `import_file`."""
     return {"ops": {config_class_asset: {"config": {"path": file_name}}}}
+
+
+def scratch_instance(folder: Path) -> dg.DagsterInstance:
+    """A Dagster instance kept in `folder` (created if needed), separate from DAGSTER_HOME.
+
+    Use it where runs must see each other: partitions added by a sensor, an
+    upstream value stored by an earlier run, materialized partitions to count.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    return dg.DagsterInstance.local_temp(str(folder))

@@ -9,7 +9,9 @@ needed rather than at import time, so tests can point them elsewhere.
 | ----------------- | -------------------------------- | ----------------------------------- |
 | DUCKDB_DATABASE   | data/staging/data.duckdb         | the DuckDB file the lessons load    |
 | COURSE_SOURCE_DIR | data/source                      | where the file-import lessons read  |
+| COURSE_STAGING_DIR| data/staging                     | files written on the way to DuckDB  |
 | DAGSTER_HOME      | .dagster_home                    | run history, cursors, partitions    |
+| NASA_API_BASE_URL | https://api.nasa.gov             | the NeoWs API, or the local server  |
 
 Relative values are resolved from the repository root.
 """
@@ -28,6 +30,17 @@ NOTEBOOKS_DIR = PROJECT_ROOT / "notebooks"
 DEFAULT_DUCKDB_DATABASE = STAGING_DIR / "data.duckdb"
 DEFAULT_SOURCE_DIR = DATA_DIR / "source"
 DEFAULT_DAGSTER_HOME = PROJECT_ROOT / ".dagster_home"
+DEFAULT_NASA_API_BASE_URL = "https://api.nasa.gov"
+
+
+def env_example_defaults() -> dict[str, str]:
+    """The non-empty defaults `.env.example` documents, as a dict."""
+    defaults = {}
+    for line in (PROJECT_ROOT / ".env.example").read_text(encoding="utf-8").splitlines():
+        name, _, value = line.partition("=")
+        if name and not name.startswith("#") and value.strip():
+            defaults[name.strip()] = value.strip()
+    return defaults
 
 
 def _path_from_env(variable: str, default: Path) -> Path:
@@ -46,6 +59,17 @@ def duckdb_database() -> Path:
 def source_dir() -> Path:
     """The folder the file-import lessons read CSV files from (`COURSE_SOURCE_DIR`)."""
     return _path_from_env("COURSE_SOURCE_DIR", DEFAULT_SOURCE_DIR)
+
+
+def staging_dir() -> Path:
+    """Where assets write files on their way into DuckDB (`COURSE_STAGING_DIR`)."""
+    return _path_from_env("COURSE_STAGING_DIR", STAGING_DIR)
+
+
+def nasa_api_base_url() -> str:
+    """The NeoWs API's base URL: NASA's, or the local stand-in's (`NASA_API_BASE_URL`)."""
+    value = os.environ.get("NASA_API_BASE_URL", "").strip()
+    return value.rstrip("/") or DEFAULT_NASA_API_BASE_URL
 
 
 def dagster_home() -> Path:

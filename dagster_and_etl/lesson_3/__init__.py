@@ -1,0 +1,1 @@
+"""Lesson 3, completed: partitions, schedules and sensors for file ingestion."""

@@ -1,0 +1,1 @@
+"""Lesson 4, completed: ingesting the NASA NeoWs API through a resource."""
