@@ -10,6 +10,7 @@ needed rather than at import time, so tests can point them elsewhere.
 | DUCKDB_DATABASE   | data/staging/data.duckdb         | the DuckDB file the lessons load    |
 | COURSE_SOURCE_DIR | data/source                      | where the file-import lessons read  |
 | COURSE_STAGING_DIR| data/staging                     | files written on the way to DuckDB  |
+| COURSE_DLT_DIR    | data/staging/dlt_pipelines       | dlt's pipeline state                |
 | DAGSTER_HOME      | .dagster_home                    | run history, cursors, partitions    |
 | NASA_API_BASE_URL | https://api.nasa.gov             | the NeoWs API, or the local server  |
 
@@ -64,6 +65,11 @@ def source_dir() -> Path:
 def staging_dir() -> Path:
     """Where assets write files on their way into DuckDB (`COURSE_STAGING_DIR`)."""
     return _path_from_env("COURSE_STAGING_DIR", STAGING_DIR)
+
+
+def dlt_pipelines_dir() -> Path:
+    """Where dlt keeps pipeline state, instead of your home folder (`COURSE_DLT_DIR`)."""
+    return _path_from_env("COURSE_DLT_DIR", STAGING_DIR / "dlt_pipelines")
 
 
 def nasa_api_base_url() -> str:

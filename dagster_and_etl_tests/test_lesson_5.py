@@ -1,0 +1,242 @@
+"""Lesson 5: dlt on its own and inside Dagster, checked on the tables dlt creates."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import dagster as dg
+import pytest
+
+from dagster_and_etl.course import runs, settings, warehouse
+from dagster_and_etl.course.nasa_server import NeoWsServer, asteroids_for
+from dagster_and_etl_tests.conftest import read_source_rows
+
+PAGE = "lessons/lesson_5_dlt.md"
+
+
+@pytest.fixture(autouse=True)
+def private_dlt_state(tmp_path, monkeypatch, duckdb_path):
+    """Each test gets its own dlt state folder (and, through duckdb_path, its own DuckDB file)."""
+    monkeypatch.setenv("COURSE_DLT_DIR", str(tmp_path / "dlt_pipelines"))
+    return tmp_path / "dlt_pipelines"
+
+
+@pytest.fixture
+def defs(load_lesson) -> dg.Definitions:
+    return load_lesson(5)
+
+
+@pytest.fixture
+def server():
+    with NeoWsServer(api_key="COURSE_KEY") as server:
+        yield server
+
+
+def nasa(defs, server, **overrides):
+    resource_class = type(defs.resources["nasa"])
+    fields = {"api_key": server.api_key, "base_url": server.url}
+    if "backoff_seconds" in resource_class.model_fields:
+        fields["backoff_seconds"] = 0.01
+    return resource_class(**{**fields, **overrides})
+
+
+def column_types(duckdb_path, schema: str, table: str) -> dict[str, str]:
+    return dict(
+        warehouse.fetch(
+            "select column_name, data_type from information_schema.columns "
+            "where table_schema = ? and table_name = ?",
+            [schema, table],
+            database=duckdb_path,
+        )
+    )
+
+
+def asset_key_loading(defs: dg.Definitions, table: str) -> str:
+    """The key of the dlt asset that loads `table` (names depend on source and resource)."""
+    keys = [
+        key.to_user_string()
+        for key in defs.resolve_asset_graph().get_all_asset_keys()
+        if key.to_user_string().startswith("dlt_") and key.to_user_string().endswith(table)
+    ]
+    assert len(keys) == 1, f"expected one dlt asset loading {table}, found {keys} ({PAGE})"
+    return keys[0]
+
+
+@pytest.mark.solution_only
+def test_the_quick_start_script_loads_the_records(duckdb_path, private_dlt_state, capsys):
+    from dagster_and_etl.lesson_5 import dlt_quick_start
+    from dagster_and_etl.lesson_5.sources import SIMPLE_RECORDS
+
+    dlt_quick_start.main()
+    rows = warehouse.fetch(
+        "select id, name, score from simple.customers order by id", database=duckdb_path
+    )
+    assert rows == [(r["id"], r["name"], r["score"]) for r in SIMPLE_RECORDS]
+    assert column_types(duckdb_path, "simple", "customers")["score"] == "DOUBLE"
+    assert private_dlt_state.joinpath("simple_pipeline").is_dir()
+    assert str(duckdb_path) in capsys.readouterr().out
+
+
+def test_dlt_assets_load_the_simple_source(defs, duckdb_path):
+    key = asset_key_loading(defs, "customers")
+    runs.materialize(defs, [key])
+    runs.materialize(defs, [key])  # merged on id: a second run adds nothing
+    rows = warehouse.fetch(
+        "select id, name from simple.customers order by id", database=duckdb_path
+    )
+    assert [name for _, name in rows] == ["Alice", "Bob", "Chandra"]
+    types = column_types(duckdb_path, "simple", "customers")
+    assert types["id"] == "BIGINT"
+    assert types["name"] == "VARCHAR"
+
+
+def test_the_dlt_progress_reaches_the_run_logs(defs, instance):
+    key = asset_key_loading(defs, "customers")
+    result = runs.materialize(defs, [key], instance=instance)
+    records = instance.all_logs(result.run_id)
+    messages = [record.user_message for record in records if record.dagster_event is None]
+    assert any("Load simple_source" in message or "Normalize" in message for message in messages), (
+        "dlt's progress should be logged to the run (pass a progress collector to the pipeline)"
+    )
+
+
+@pytest.mark.parametrize("date", ["2018-01-22", "2018-01-24"])
+def test_csv_through_dlt_equals_the_source_file(defs, duckdb_path, date):
+    key = asset_key_loading(defs, "share_prices")
+    runs.materialize(defs, ["import_file", key], run_config=runs.file_run_config(f"{date}.csv"))
+    source = read_source_rows(settings.DEFAULT_SOURCE_DIR / f"{date}.csv")
+    rows = warehouse.fetch(
+        "select date, share_price, amount, spend, shift, spread from csv_data.share_prices "
+        "order by all",
+        database=duckdb_path,
+    )
+    expected = sorted(
+        (
+            dt.date.fromisoformat(r["date"]),
+            float(r["share_price"]),
+            int(r["amount"]),
+            float(r["spend"]),
+            float(r["shift"]),
+            float(r["spread"]),
+        )
+        for r in source
+    )
+    assert rows == expected
+
+
+def test_csv_types_are_pinned_not_left_as_text(defs, duckdb_path):
+    key = asset_key_loading(defs, "share_prices")
+    runs.materialize(defs, ["import_file", key], run_config=runs.file_run_config("2018-01-23.csv"))
+    types = column_types(duckdb_path, "csv_data", "share_prices")
+    assert types["date"] == "DATE"
+    assert types["share_price"] == "DOUBLE"
+    assert types["amount"] == "BIGINT"
+
+
+def test_reloading_a_csv_file_replaces_its_days(defs, duckdb_path):
+    key = asset_key_loading(defs, "share_prices")
+    for date in ["2018-01-22", "2018-01-23", "2018-01-22"]:
+        runs.materialize(defs, ["import_file", key], run_config=runs.file_run_config(f"{date}.csv"))
+    counts = dict(
+        warehouse.fetch(
+            "select strftime(date, '%Y-%m-%d'), count(*) from csv_data.share_prices group by 1",
+            database=duckdb_path,
+        )
+    )
+    assert counts == {
+        day: len(read_source_rows(settings.DEFAULT_SOURCE_DIR / f"{day}.csv"))
+        for day in ["2018-01-22", "2018-01-23"]
+    }
+
+
+def test_the_dlt_csv_asset_depends_on_import_file(defs):
+    key = asset_key_loading(defs, "share_prices")
+    node = defs.resolve_asset_graph().get(dg.AssetKey.from_user_string(key))
+    assert dg.AssetKey("import_file") in node.parent_keys, f"use a DagsterDltTranslator ({PAGE})"
+
+
+def nasa_run(defs, resource, date, **kwargs):
+    return runs.materialize(
+        defs,
+        ["dlt_nasa"],
+        resources={"nasa": resource},
+        run_config={"ops": {"dlt_nasa": {"config": {"date": date}}}},
+        **kwargs,
+    )
+
+
+def expected_asteroids(day: str) -> list[tuple]:
+    return sorted(
+        (
+            obj["id"],
+            obj["name"],
+            obj["absolute_magnitude_h"],
+            obj["is_potentially_hazardous_asteroid"],
+        )
+        for obj in asteroids_for(dt.date.fromisoformat(day))
+    )
+
+
+def loaded_asteroids(duckdb_path, table="asteroids") -> list[tuple]:
+    return warehouse.fetch(
+        "select id, name, absolute_magnitude_h, is_potentially_hazardous_asteroid "
+        f"from nasa_neo.{table} order by all",
+        database=duckdb_path,
+    )
+
+
+def test_dlt_nasa_loads_the_servers_objects_once(defs, duckdb_path, server):
+    resource = nasa(defs, server)
+    nasa_run(defs, resource, "2025-04-02")
+    assert loaded_asteroids(duckdb_path) == expected_asteroids("2025-04-01")
+    nasa_run(defs, resource, "2025-04-02")  # the same day again: merged, not appended
+    assert loaded_asteroids(duckdb_path) == expected_asteroids("2025-04-01")
+    nasa_run(defs, resource, "2025-04-03")
+    assert len(loaded_asteroids(duckdb_path)) == len(expected_asteroids("2025-04-01")) + len(
+        expected_asteroids("2025-04-02")
+    )
+
+
+def test_dlt_nasa_partition_loads_its_day_once(defs, duckdb_path, server, instance):
+    resources = {"nasa": nasa(defs, server)}
+    for day in ["2025-04-05", "2025-04-06", "2025-04-05"]:
+        runs.materialize(
+            defs, ["dlt_nasa_partition"], resources=resources, partition_key=day, instance=instance
+        )
+    assert loaded_asteroids(duckdb_path, "asteroids_by_day") == sorted(
+        expected_asteroids("2025-04-05") + expected_asteroids("2025-04-06")
+    )
+
+
+def test_dlt_nasa_partition_runs_daily_on_its_own(defs):
+    asset = defs.resolve_assets_def("dlt_nasa_partition")
+    condition = asset.automation_conditions_by_key[dg.AssetKey("dlt_nasa_partition")]
+    assert condition is not None, (
+        f"give dlt_nasa_partition an on_cron automation condition ({PAGE})"
+    )
+    assert "@daily" in str(condition) or "0 0 * * *" in str(condition)
+
+
+def test_an_api_failure_fails_clearly_and_loads_nothing(defs, duckdb_path, server):
+    server.fail_next(503, times=50)
+    result = nasa_run(defs, nasa(defs, server, max_attempts=2), "2025-04-02", raise_on_error=False)
+    assert not result.success
+    [failure] = [event for event in result.all_events if event.is_step_failure]
+    message = failure.step_failure_data.error.to_string()
+    assert "503" in message
+    assert "2025-04-01" in message
+    tables = (
+        warehouse.fetch(
+            "select table_name from information_schema.tables where table_schema = 'nasa_neo'",
+            database=duckdb_path,
+        )
+        if duckdb_path.exists()
+        else []
+    )
+    assert ("asteroids",) not in tables
+
+
+def test_the_duckdb_writers_share_a_pool(defs):
+    for key in ["dlt_nasa", "dlt_nasa_partition", asset_key_loading(defs, "share_prices")]:
+        asset = defs.resolve_assets_def(key)
+        assert asset.op.pool == "duckdb", f"{key} must be limited by the duckdb pool ({PAGE})"
