@@ -111,3 +111,31 @@ def instance(tmp_path: Path):
     """A Dagster instance on disk for this test, for runs that must see earlier runs."""
     with runs.scratch_instance(tmp_path / "dagster_home") as instance:
         yield instance
+
+
+@pytest.fixture(scope="session")
+def postgres_server(tmp_path_factory: pytest.TempPathFactory):
+    """A real PostgreSQL server for the whole session, on a free port, seeded by seed.sql."""
+    from dagster_and_etl.course.postgres import LocalPostgres, PostgresSettings, free_port
+
+    server = LocalPostgres(
+        tmp_path_factory.mktemp("postgres"), PostgresSettings.from_env(port=free_port())
+    )
+    with server:
+        yield server
+
+
+@pytest.fixture
+def postgres(postgres_server, monkeypatch: pytest.MonkeyPatch):
+    """The session's Postgres, reseeded for this test, with POSTGRES_* pointing at it."""
+    postgres_server.seed()
+    s = postgres_server.settings
+    for name, value in {
+        "POSTGRES_HOST": s.host,
+        "POSTGRES_PORT": str(s.port),
+        "POSTGRES_DB": s.database,
+        "POSTGRES_USER": s.user,
+        "POSTGRES_PASSWORD": s.password,
+    }.items():
+        monkeypatch.setenv(name, value)
+    return postgres_server

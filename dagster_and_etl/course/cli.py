@@ -19,6 +19,7 @@ import click
 
 from dagster_and_etl.course import locations, settings, source_files
 from dagster_and_etl.course.nasa_server import FEED_PATH, NeoWsServer
+from dagster_and_etl.course.postgres import LocalPostgres
 
 
 def _course_env(lesson: int | None = None) -> dict[str, str]:
@@ -134,6 +135,53 @@ def nasa_server(port: int, api_key: str) -> None:
     click.echo(f"    NASA_API_BASE_URL={server.url}")
     click.echo(f"    NASA_API_KEY={api_key}    (or DEMO_KEY)")
     server.serve_forever()
+
+
+@main.group()
+def postgres() -> None:
+    """The course's Postgres for lessons 6 and 7, without Docker (data in data/postgres/)."""
+
+
+def _local_postgres() -> LocalPostgres:
+    for name, value in settings.env_example_defaults().items():
+        os.environ.setdefault(name, value)
+    return LocalPostgres()
+
+
+@postgres.command("start")
+def postgres_start() -> None:
+    """Start it, creating and seeding the database the first time. Safe to run twice."""
+    server = _local_postgres()
+    try:
+        server.start()
+    except RuntimeError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(server.status())
+
+
+@postgres.command("status")
+def postgres_status() -> None:
+    """Say whether it runs, and where it listens."""
+    click.echo(_local_postgres().status())
+
+
+@postgres.command("stop")
+def postgres_stop() -> None:
+    """Stop it; the data stays for the next start."""
+    server = _local_postgres()
+    server.stop()
+    click.echo(server.status())
+
+
+@postgres.command("reset")
+@click.option("--yes", is_flag=True, help="Do not ask before deleting the data.")
+def postgres_reset(yes: bool) -> None:
+    """Delete its data and start again from the seed SQL."""
+    server = _local_postgres()
+    if not yes:
+        click.confirm(f"Delete everything in {server.data_dir} and reseed?", abort=True)
+    server.reset()
+    click.echo(server.status())
 
 
 @main.group()

@@ -1,0 +1,1 @@
+"""Lesson 6, completed: replicating Postgres into DuckDB with Sling."""

@@ -1,0 +1,1 @@
+"""Lesson 7, completed: the Sling replication as a Dagster component."""

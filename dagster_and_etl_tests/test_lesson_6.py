@@ -1,0 +1,130 @@
+"""Lesson 6: Sling replicates a real Postgres into DuckDB, fully and incrementally."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import dagster as dg
+import pytest
+
+from dagster_and_etl.course import runs, sling_offline, warehouse
+from dagster_and_etl.course.postgres import free_port
+
+PAGE = "lessons/lesson_6_sling.md"
+TABLES = ["customers", "products", "orders"]
+
+
+@pytest.fixture
+def defs(load_lesson, postgres, duckdb_path) -> dg.Definitions:
+    # Loaded after POSTGRES_* and DUCKDB_DATABASE point at this test's server and file.
+    return load_lesson(6)
+
+
+def key(table: str) -> dg.AssetKey:
+    return dg.AssetKey(["target", "data", table])
+
+
+def sling_keys(defs) -> list[str]:
+    return [key(table).to_user_string() for table in TABLES]
+
+
+def postgres_rows(postgres, table: str) -> list[tuple]:
+    with postgres.connect() as conn:
+        return conn.execute(f"select * from data.{table} order by 1").fetchall()
+
+
+def duckdb_rows(duckdb_path, table: str) -> list[tuple]:
+    return warehouse.fetch(f"select * from data_{table} order by 1", database=duckdb_path)
+
+
+def replicate(defs, selection=None, **kwargs) -> dg.ExecuteInProcessResult:
+    return runs.materialize(defs, selection or sling_keys(defs), **kwargs)
+
+
+def test_the_duckdb_cli_sling_uses_matches_the_python_package():
+    import duckdb
+
+    cli = sling_offline.duckdb_cli()
+    assert cli is not None, "the duckdb-cli package should install a duckdb command"
+    assert sling_offline.cli_version(cli) == duckdb.__version__
+    assert sling_offline.sling_binary() is not None
+
+
+def test_full_refresh_copies_every_row(defs, postgres, duckdb_path):
+    result = replicate(defs)
+    for table in TABLES:
+        assert duckdb_rows(duckdb_path, table) == postgres_rows(postgres, table), table
+    materialized = {e.asset_key for e in result.get_asset_materialization_events()}
+    assert materialized == {key(table) for table in TABLES}
+
+
+def test_incremental_orders_bring_only_new_and_changed_rows(defs, postgres, duckdb_path):
+    replicate(defs)
+    with postgres.connect() as conn:
+        conn.execute(
+            "insert into data.orders values "
+            "(61, 1, 2, 1, '2024-04-02 10:00'), (62, 3, 5, 2, '2024-04-03 11:30')"
+        )
+        conn.execute(
+            "update data.orders set quantity = 9, order_date = '2024-04-04' where order_id = 7"
+        )
+        # A change that keeps an old order_date is invisible to an incremental copy:
+        conn.execute("update data.orders set quantity = 5 where order_id = 8")
+
+    replicate(defs, [key("orders").to_user_string()])
+    rows = {row[0]: row for row in duckdb_rows(duckdb_path, "orders")}
+    assert len(rows) == 62
+    assert rows[61][4] == dt.datetime(2024, 4, 2, 10, 0)
+    assert rows[7][3] == 9 and rows[7][4] == dt.datetime(2024, 4, 4)
+    assert rows[8][3] != 5  # the documented blind spot of incremental-by-timestamp
+
+    before = duckdb_rows(duckdb_path, "orders")
+    replicate(defs, [key("orders").to_user_string()])
+    assert duckdb_rows(duckdb_path, "orders") == before
+
+
+def test_downstream_assets_read_the_replicated_tables(defs, postgres, duckdb_path):
+    replicate(defs, [*sling_keys(defs), "order_details", "revenue_by_category"])
+    details = warehouse.fetch(
+        "select count(*), sum(order_value) from order_details", database=duckdb_path
+    )
+    with postgres.connect() as conn:
+        expected = conn.execute(
+            "select count(*), sum(o.quantity * p.price) from data.orders o "
+            "join data.products p using (product_id)"
+        ).fetchone()
+    assert details == [expected]
+    revenue = warehouse.fetch("select sum(revenue) from revenue_by_category", database=duckdb_path)
+    assert revenue == [(expected[1],)]
+    graph = defs.resolve_asset_graph()
+    assert key("orders") in graph.get(dg.AssetKey("order_details")).parent_keys
+
+
+def test_jobs_and_schedules(defs, postgres, duckdb_path):
+    full = defs.resolve_job_def("postgres_refresh_job")
+    orders = defs.resolve_job_def("orders_refresh_job")
+    assert set(full.asset_layer.selected_asset_keys) == {key(t) for t in TABLES}
+    assert set(orders.asset_layer.selected_asset_keys) == {key("orders")}
+    crons = {s.job_name: s.cron_schedule for s in defs.schedules}
+    assert crons == {"postgres_refresh_job": "0 6 * * *", "orders_refresh_job": "0 12,18 * * *"}
+
+    result = orders.execute_in_process(instance=dg.DagsterInstance.ephemeral())
+    assert result.success
+    assert len(duckdb_rows(duckdb_path, "orders")) == 60
+    assert not warehouse.fetch(
+        "select * from information_schema.tables where table_name = 'data_customers'",
+        database=duckdb_path,
+    )
+    assert defs.resolve_job_def("postgres_refresh_job").execute_in_process().success
+    assert len(duckdb_rows(duckdb_path, "customers")) == len(postgres_rows(postgres, "customers"))
+
+
+def test_postgres_down_says_how_to_start_it(load_lesson, postgres, duckdb_path, monkeypatch):
+    monkeypatch.setenv("POSTGRES_PORT", str(free_port()))  # nothing listens there
+    defs = load_lesson(6)
+    result = replicate(defs, raise_on_error=False)
+    assert not result.success
+    [failure] = [event for event in result.all_events if event.is_step_failure]
+    message = failure.step_failure_data.error.to_string()
+    assert "course postgres start" in message
+    assert not duckdb_path.exists()
