@@ -129,13 +129,6 @@ def postgres_server(tmp_path_factory: pytest.TempPathFactory):
 def postgres(postgres_server, monkeypatch: pytest.MonkeyPatch):
     """The session's Postgres, reseeded for this test, with POSTGRES_* pointing at it."""
     postgres_server.seed()
-    s = postgres_server.settings
-    for name, value in {
-        "POSTGRES_HOST": s.host,
-        "POSTGRES_PORT": str(s.port),
-        "POSTGRES_DB": s.database,
-        "POSTGRES_USER": s.user,
-        "POSTGRES_PASSWORD": s.password,
-    }.items():
+    for name, value in postgres_server.settings.environment().items():
         monkeypatch.setenv(name, value)
     return postgres_server

@@ -60,6 +60,16 @@ class PostgresSettings:
             f"user={self.user} password={self.password} connect_timeout=5"
         )
 
+    def environment(self) -> dict[str, str]:
+        """These settings as the POSTGRES_* variables the lessons read."""
+        return {
+            "POSTGRES_HOST": self.host,
+            "POSTGRES_PORT": str(self.port),
+            "POSTGRES_DB": self.database,
+            "POSTGRES_USER": self.user,
+            "POSTGRES_PASSWORD": self.password,
+        }
+
     def describe(self) -> str:
         return f"postgresql://{self.user}@{self.host}:{self.port}/{self.database}"
 
