@@ -11,4 +11,4 @@ from dagster_and_etl.course import locations
 
 @dg.definitions
 def defs() -> dg.Definitions:
-    return locations.load_defs_folder(locations.defs_package(locations.lesson_from_env()))
+    return locations.load_code_location(locations.lesson_from_env())

@@ -9,6 +9,7 @@ needed rather than at import time, so tests can point them elsewhere.
 | ----------------- | -------------------------------- | ----------------------------------- |
 | DUCKDB_DATABASE   | data/staging/data.duckdb         | the DuckDB file the lessons load    |
 | COURSE_SOURCE_DIR | data/source                      | where the file-import lessons read  |
+| COURSE_SALES_DIR  | data/sales                       | the capstone's sales files          |
 | COURSE_STAGING_DIR| data/staging                     | files written on the way to DuckDB  |
 | COURSE_DLT_DIR    | data/staging/dlt_pipelines       | dlt's pipeline state                |
 | DAGSTER_HOME      | .dagster_home                    | run history, cursors, partitions    |
@@ -60,6 +61,11 @@ def duckdb_database() -> Path:
 def source_dir() -> Path:
     """The folder the file-import lessons read CSV files from (`COURSE_SOURCE_DIR`)."""
     return _path_from_env("COURSE_SOURCE_DIR", DEFAULT_SOURCE_DIR)
+
+
+def sales_dir() -> Path:
+    """The capstone's data: products, reps, sales, and requests/ (`COURSE_SALES_DIR`)."""
+    return _path_from_env("COURSE_SALES_DIR", DATA_DIR / "sales")
 
 
 def staging_dir() -> Path:

@@ -1,0 +1,1 @@
+"""The project's assets, one module per stage: ingestion, joins, analysis, requests."""
