@@ -121,7 +121,8 @@ def test_a_failed_load_keeps_the_partitions_previous_rows(defs, database, duckdb
 
 
 def partition_schedule(defs: dg.Definitions) -> dg.ScheduleDefinition:
-    schedules = [s for s in defs.schedules or [] if s.job_name == "import_partition_job"]
+    resolved = [defs.resolve_schedule_def(s.name) for s in defs.schedules or []]
+    schedules = [s for s in resolved if s.job_name == "import_partition_job"]
     assert len(schedules) == 1, (
         f"expected one schedule on import_partition_job ({PAGE}, 'Step 3: a job and a schedule')"
     )

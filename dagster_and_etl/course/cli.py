@@ -2,7 +2,12 @@
 
 course info              where the data, the database and the Dagster home are
 course dev [N]           the Dagster UI on your workspace, or on lesson N's completed code
-course check N           grade lesson N against your workspace (--solution: the completed code)
+course check [N]         grade lesson N (or every lesson you started) against your workspace
+course reset N           put lesson N's starter files back in your workspace
+course solutions         build the branches lesson-N-solution from your current commit
+course diagram [N]       the Mermaid asset graph of lesson N (--write: into its page)
+course nasa-server       a local stand-in for NASA's NeoWs API, for working offline
+course postgres start    the course's Postgres without Docker (also status, stop, reset)
 course lab               JupyterLab on the notebooks, with this environment's kernel
 course data generate     (re)write the course's source CSV files, or a large one
 """
@@ -17,7 +22,15 @@ from pathlib import Path
 
 import click
 
-from dagster_and_etl.course import locations, settings, source_files
+from dagster_and_etl.course import (
+    diagrams,
+    grading,
+    locations,
+    settings,
+    solutions,
+    source_files,
+    starters,
+)
 from dagster_and_etl.course.nasa_server import FEED_PATH, NeoWsServer
 from dagster_and_etl.course.postgres import LocalPostgres
 
@@ -93,21 +106,75 @@ def dev(lesson: int | None, dg_args: tuple[str, ...]) -> None:
 
 
 @main.command()
-@click.argument("lesson", type=int)
+@click.argument("lessons", type=int, nargs=-1)
 @click.option(
     "--solution", is_flag=True, help="Grade the completed code instead of your workspace."
 )
-@click.argument("pytest_args", nargs=-1, type=click.UNPROCESSED)
-def check(lesson: int, solution: bool, pytest_args: tuple[str, ...]) -> None:
-    """Run lesson LESSON's tests against your workspace (or the completed code)."""
-    test_file = settings.PROJECT_ROOT / "dagster_and_etl_tests" / f"test_lesson_{lesson}.py"
-    if not test_file.exists():
-        raise click.ClickException(f"Lesson {lesson} has no tests ({test_file} does not exist).")
+def check(lessons: tuple[int, ...], solution: bool) -> None:
+    """Grade lessons LESSONS against your workspace and say what to reread for each failure.
+
+    With no lesson number, checks every lesson you have started in the workspace.
+    Exits with 0 only when every check passes.
+    """
+    if not lessons:
+        lessons = tuple(n for n in locations.completed_lessons() if starters.is_started(n))
+        if not lessons:
+            click.echo("You have not started a lesson yet: name one, for example `course check 2`.")
+            return
     target = "solution" if solution else "workspace"
-    env = _course_env()
-    env["COURSE_TARGET"] = target
-    command = [sys.executable, "-m", "pytest", str(test_file), "--target", target, "-q"]
-    _run([*command, *pytest_args], env)
+    all_passed = True
+    for lesson in lessons:
+        if not grading.test_file(lesson).exists():
+            raise click.ClickException(f"Lesson {lesson} has no tests.")
+        checks = grading.run(lesson, target)
+        click.echo(grading.report(lesson, checks))
+        all_passed &= bool(checks) and all(check.outcome != "failed" for check in checks)
+    sys.exit(0 if all_passed else 1)
+
+
+@main.command()
+@click.argument("lesson", type=int)
+@click.option("--yes", is_flag=True, help="Do not ask first.")
+def reset(lesson: int, yes: bool) -> None:
+    """Put lesson LESSON's starter files back in your workspace (your changes are lost)."""
+    folder = starters.lesson_folder(lesson)
+    if not yes:
+        click.confirm(f"Replace everything in {folder} with the starter files?", abort=True)
+    try:
+        changed = starters.reset(lesson)
+    except (RuntimeError, ValueError) as error:
+        raise click.ClickException(str(error)) from error
+    click.echo("\n".join(f"restored {name}" for name in changed) or "Already the starter files.")
+
+
+@main.command("solutions")
+@click.argument("lessons", type=int, nargs=-1)
+def solutions_command(lessons: tuple[int, ...]) -> None:
+    """Create or update the branches lesson-N-solution from your current commit.
+
+    Each holds your commit with the workspace replaced by lesson N's completed
+    code. Your current branch and its files are not touched.
+    """
+    try:
+        built = solutions.build_all(list(lessons) or None)
+    except RuntimeError as error:
+        raise click.ClickException(str(error)) from error
+    for lesson, commit in built.items():
+        click.echo(f"{solutions.branch_name(lesson)}  {commit[:12]}")
+    click.echo("Check one out with `git switch lesson-2-solution`, then `course check 2`.")
+
+
+@main.command()
+@click.argument("lessons", type=int, nargs=-1)
+@click.option("--write", is_flag=True, help="Update the diagram in each lesson page.")
+def diagram(lessons: tuple[int, ...], write: bool) -> None:
+    """Print (or write into the lesson pages) the Mermaid asset graph of each lesson."""
+    for lesson in lessons or locations.completed_lessons():
+        if write:
+            changed = diagrams.write(lesson)
+            click.echo(f"lesson {lesson}: {'updated' if changed else 'unchanged'}")
+        else:
+            click.echo(diagrams.mermaid(locations.load_lesson(lesson, "solution")))
 
 
 @main.command()

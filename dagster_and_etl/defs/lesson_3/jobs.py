@@ -6,16 +6,13 @@ from .assets import (
     import_dynamic_partition_file,
     import_partition_file,
 )
-from .partitions import daily_partition, dynamic_partition
 
 import_partition_job = dg.define_asset_job(
     "import_partition_job",
     selection=[import_partition_file, duckdb_partition_table],
-    partitions_def=daily_partition,
 )
 
 import_dynamic_partition_job = dg.define_asset_job(
     "import_dynamic_partition_job",
     selection=[import_dynamic_partition_file, duckdb_dynamic_partition_table],
-    partitions_def=dynamic_partition,
 )
