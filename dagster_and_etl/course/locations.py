@@ -55,6 +55,7 @@ def load_defs_folder(package: str) -> dg.Definitions:
         # Loading plain Python modules from a defs folder is marked "preview" in
         # Dagster 1.13; `dg` itself loads them the same way, so the warning is noise.
         warnings.simplefilter("ignore", dg.PreviewWarning)
+        warnings.simplefilter("ignore", dg.BetaWarning)
         return dg.ComponentTree.from_module(
             defs_module=module, project_root=settings.PROJECT_ROOT
         ).build_defs()
