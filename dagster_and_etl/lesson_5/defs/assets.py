@@ -12,8 +12,7 @@ from dagster_and_etl.course.dlt_pipelines import course_pipeline
 from dagster_and_etl.lesson_2.defs.assets import import_file
 from dagster_and_etl.lesson_4.defs.assets import NasaDate, nasa_partition
 from dagster_and_etl.lesson_4.defs.resources import NASAResource
-
-from ..sources import csv_source, nasa_neo_source, simple_source
+from dagster_and_etl.lesson_5.sources import csv_source, nasa_neo_source, simple_source
 
 # Every asset here writes to the one DuckDB file, which takes one writer at a
 # time: the "duckdb" pool (limit 1 in dagster.yaml) runs them one after another.
