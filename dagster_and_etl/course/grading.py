@@ -39,7 +39,8 @@ class Check:
         """One line: what went wrong, and which part of the lesson page to reread."""
         first = next((line.strip() for line in self.message.splitlines() if line.strip()), "")
         first = re.sub(r"^(NOT WRITTEN YET: |E\s+|AssertionError: )+", "", first)
-        first = re.split(r"\. Read |\s*\(see |\s*\(lessons/", first)[0].removeprefix(f"Lesson {lesson}: ")
+        first = re.split(r"\. Read |\s*\(see |\s*\(lessons/", first)[0]
+        first = first.removeprefix(f"Lesson {lesson}: ")
         match = SECTION.search(self.message)
         section = next((group for group in match.groups() if group), None) if match else None
         where = f'{lesson_page(lesson)}, "{section}"' if section else lesson_page(lesson)
