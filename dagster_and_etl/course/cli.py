@@ -177,7 +177,7 @@ def diagram(lessons: tuple[int, ...], write: bool) -> None:
             click.echo(diagrams.mermaid(locations.load_lesson(lesson, "solution")))
 
 
-@main.command()
+@main.command(context_settings={"ignore_unknown_options": True})
 @click.argument("lab_args", nargs=-1, type=click.UNPROCESSED)
 def lab(lab_args: tuple[str, ...]) -> None:
     """Start JupyterLab in notebooks/ (http://127.0.0.1:8888)."""
