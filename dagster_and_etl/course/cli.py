@@ -182,6 +182,8 @@ def diagram(lessons: tuple[int, ...], write: bool) -> None:
 def lab(lab_args: tuple[str, ...]) -> None:
     """Start JupyterLab in notebooks/ (http://127.0.0.1:8888)."""
     command = [sys.executable, "-m", "jupyter", "lab", f"--notebook-dir={settings.NOTEBOOKS_DIR}"]
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        command.append("--allow-root")  # containers often run as root; Jupyter refuses otherwise
     _run([*command, *lab_args], _course_env())
 
 
