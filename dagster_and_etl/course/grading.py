@@ -57,7 +57,7 @@ def run(lesson: int, target: str, extra: tuple[str, ...] = ()) -> list[Check]:
         report = Path(folder) / "report.xml"
         command = [
             sys.executable, "-m", "pytest", str(test_file(lesson)), "--target", target,
-            "-q", "-p", "no:cacheprovider", f"--junitxml={report}", *extra,
+            "-q", "-n", "0", "-p", "no:cacheprovider", f"--junitxml={report}", *extra,
         ]  # fmt: skip
         env = {**os.environ, "COURSE_TARGET": target}
         subprocess.run(command, cwd=settings.PROJECT_ROOT, env=env, capture_output=True)
