@@ -13,6 +13,7 @@ import os
 import shutil
 from pathlib import Path
 
+import dagster as dg
 import pytest
 from dagster_duckdb import DuckDBResource
 
@@ -132,3 +133,41 @@ def postgres(postgres_server, monkeypatch: pytest.MonkeyPatch):
     for name, value in postgres_server.settings.environment().items():
         monkeypatch.setenv(name, value)
     return postgres_server
+
+
+@pytest.fixture
+def server():
+    """The course's NeoWs stand-in, on a free port, accepting COURSE_KEY."""
+    from dagster_and_etl.course.nasa_server import NeoWsServer
+
+    with NeoWsServer(api_key="COURSE_KEY") as server:
+        yield server
+
+
+def nasa_resource(defs: dg.Definitions, server, **overrides) -> dg.ConfigurableResource:
+    """The lesson's own NASAResource class, pointed at the stand-in and quick to retry."""
+    resource_class = type(defs.resources["nasa"])
+    fields = {"api_key": server.api_key, "base_url": server.url}
+    for name, value in {"backoff_seconds": 0.01, "max_wait_seconds": 2.0}.items():
+        if name in resource_class.model_fields:
+            fields[name] = value
+    return resource_class(**{**fields, **overrides})
+
+
+def expected_asteroids(day: str, with_date: bool = False) -> list[tuple]:
+    """The stand-in's objects for `day`: id, name, magnitude, hazardous (and the day)."""
+    import datetime as dt
+
+    from dagster_and_etl.course.nasa_server import asteroids_for
+
+    date = dt.date.fromisoformat(day)
+    return sorted(
+        (
+            obj["id"],
+            obj["name"],
+            obj["absolute_magnitude_h"],
+            obj["is_potentially_hazardous_asteroid"],
+            *((date,) if with_date else ()),
+        )
+        for obj in asteroids_for(date)
+    )

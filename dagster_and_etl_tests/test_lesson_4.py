@@ -11,7 +11,8 @@ import dagster as dg
 import pytest
 
 from dagster_and_etl.course import runs, warehouse
-from dagster_and_etl.course.nasa_server import NeoWsServer, asteroids_for
+from dagster_and_etl.course.nasa_server import NeoWsServer
+from dagster_and_etl_tests.conftest import expected_asteroids, nasa_resource
 
 PAGE = "lessons/lesson_4_apis.md"
 PIPELINE = ["asteroids", "asteroids_file", "duckdb_asteroid_table"]
@@ -24,26 +25,10 @@ def defs(load_lesson) -> dg.Definitions:
 
 
 @pytest.fixture
-def server():
-    with NeoWsServer(api_key="COURSE_KEY") as server:
-        yield server
-
-
-@pytest.fixture
 def staging(tmp_path, monkeypatch):
     folder = tmp_path / "staging"
     monkeypatch.setenv("COURSE_STAGING_DIR", str(folder))
     return folder
-
-
-def nasa(defs: dg.Definitions, server: NeoWsServer, **overrides) -> dg.ConfigurableResource:
-    """The lesson's own NASAResource class, pointed at the stand-in and quick to retry."""
-    resource_class = type(defs.resources["nasa"])
-    fields = {"api_key": server.api_key, "base_url": server.url}
-    for name, value in {"backoff_seconds": 0.01, "max_wait_seconds": 2.0}.items():
-        if name in resource_class.model_fields:
-            fields[name] = value
-    return resource_class(**{**fields, **overrides})
 
 
 def run_for(defs, database, resource, date, **kwargs) -> dg.ExecuteInProcessResult:
@@ -57,16 +42,7 @@ def run_for(defs, database, resource, date, **kwargs) -> dg.ExecuteInProcessResu
 
 
 def expected(day: str) -> list[tuple]:
-    return sorted(
-        (
-            obj["id"],
-            obj["name"],
-            obj["absolute_magnitude_h"],
-            obj["is_potentially_hazardous_asteroid"],
-            dt.date.fromisoformat(day),
-        )
-        for obj in asteroids_for(dt.date.fromisoformat(day))
-    )
+    return expected_asteroids(day, with_date=True)
 
 
 def loaded(duckdb_path, table="raw_asteroid_data") -> list[tuple]:
@@ -79,7 +55,7 @@ def error_of(result: dg.ExecuteInProcessResult) -> str:
 
 
 def test_a_date_loads_the_previous_days_objects(defs, database, duckdb_path, server, staging):
-    run_for(defs, database, nasa(defs, server), "2025-04-02")
+    run_for(defs, database, nasa_resource(defs, server), "2025-04-02")
     assert loaded(duckdb_path) == expected("2025-04-01")
     assert server.requests[0]["start_date"] == server.requests[0]["end_date"] == "2025-04-01"
     types = dict(
@@ -94,8 +70,8 @@ def test_a_date_loads_the_previous_days_objects(defs, database, duckdb_path, ser
 
 
 def test_the_staging_file_is_one_csv_per_day(defs, database, server, staging):
-    run_for(defs, database, nasa(defs, server), "2025-04-02")
-    run_for(defs, database, nasa(defs, server), "2025-04-03")
+    run_for(defs, database, nasa_resource(defs, server), "2025-04-02")
+    run_for(defs, database, nasa_resource(defs, server), "2025-04-03")
     files = sorted(path.name for path in (staging / "asteroids").iterdir())
     assert files == ["2025-04-01.csv", "2025-04-02.csv"]
     header = (staging / "asteroids" / "2025-04-01.csv").read_text().splitlines()[0]
@@ -103,7 +79,7 @@ def test_the_staging_file_is_one_csv_per_day(defs, database, server, staging):
 
 
 def test_running_a_date_again_leaves_the_same_rows(defs, database, duckdb_path, server, staging):
-    resource = nasa(defs, server)
+    resource = nasa_resource(defs, server)
     run_for(defs, database, resource, "2025-04-02")
     run_for(defs, database, resource, "2025-04-03")
     first = loaded(duckdb_path)
@@ -113,14 +89,14 @@ def test_running_a_date_again_leaves_the_same_rows(defs, database, duckdb_path, 
 
 @pytest.mark.parametrize("bad_date", ["2025-13-01", "04/02/2025", "2025-02-30", "yesterday"])
 def test_a_bad_date_is_refused_before_any_request(defs, database, server, staging, bad_date):
-    result = run_for(defs, database, nasa(defs, server), bad_date, raise_on_error=False)
+    result = run_for(defs, database, nasa_resource(defs, server), bad_date, raise_on_error=False)
     assert not result.success
     assert "YYYY-MM-DD" in error_of(result)
     assert server.requests == []
 
 
 def test_a_wrong_key_says_to_set_nasa_api_key(defs, database, duckdb_path, server, staging):
-    resource = nasa(defs, server, api_key="not-my-key")
+    resource = nasa_resource(defs, server, api_key="not-my-key")
     result = run_for(defs, database, resource, "2025-04-02", raise_on_error=False)
     assert not result.success
     message = error_of(result)
@@ -131,7 +107,7 @@ def test_a_wrong_key_says_to_set_nasa_api_key(defs, database, duckdb_path, serve
 
 def test_two_rate_limits_then_success(defs, database, duckdb_path, server, staging):
     server.fail_next(429, times=2, retry_after=0)
-    run_for(defs, database, nasa(defs, server), "2025-04-02")
+    run_for(defs, database, nasa_resource(defs, server), "2025-04-02")
     assert len(server.requests) == 3
     assert loaded(duckdb_path) == expected("2025-04-01")
 
@@ -139,7 +115,7 @@ def test_two_rate_limits_then_success(defs, database, duckdb_path, server, stagi
 def test_retry_after_is_honoured(defs, database, server, staging):
     server.fail_next(429, times=1, retry_after=1)
     started = time.monotonic()
-    run_for(defs, database, nasa(defs, server), "2025-04-02")
+    run_for(defs, database, nasa_resource(defs, server), "2025-04-02")
     assert time.monotonic() - started >= 1.0
     assert len(server.requests) == 2
 
@@ -148,7 +124,9 @@ def test_persistent_503_fails_clearly_and_loads_nothing(
     defs, database, duckdb_path, server, staging
 ):
     server.fail_next(503, times=50)
-    result = run_for(defs, database, nasa(defs, server), "2025-04-02", raise_on_error=False)
+    result = run_for(
+        defs, database, nasa_resource(defs, server), "2025-04-02", raise_on_error=False
+    )
     assert not result.success
     message = error_of(result)
     assert "503" in message
@@ -163,7 +141,7 @@ def test_an_unreachable_api_fails_with_a_clear_message(defs, database, staging):
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     closed = NeoWsServer(api_key="COURSE_KEY", port=port)  # never started
-    resource = nasa(defs, closed, max_attempts=2)
+    resource = nasa_resource(defs, closed, max_attempts=2)
     result = run_for(defs, database, resource, "2025-04-02", raise_on_error=False)
     assert not result.success
     assert f"127.0.0.1:{port}" in error_of(result)
@@ -205,7 +183,7 @@ def test_the_job_selects_the_three_assets(defs):
 
 def test_a_backfill_loads_each_day_once(defs, database, duckdb_path, server, staging, instance):
     days = ["2025-04-01", "2025-04-02", "2025-04-03"]
-    resources = {"database": database, "nasa": nasa(defs, server)}
+    resources = {"database": database, "nasa": nasa_resource(defs, server)}
     for day in [*days, days[1]]:  # one day twice, as a retried backfill would
         runs.materialize(
             defs, PARTITIONED, resources=resources, partition_key=day, instance=instance

@@ -8,8 +8,7 @@ import dagster as dg
 import pytest
 
 from dagster_and_etl.course import runs, settings, warehouse
-from dagster_and_etl.course.nasa_server import NeoWsServer, asteroids_for
-from dagster_and_etl_tests.conftest import read_source_rows
+from dagster_and_etl_tests.conftest import expected_asteroids, nasa_resource, read_source_rows
 
 PAGE = "lessons/lesson_5_dlt.md"
 
@@ -24,20 +23,6 @@ def private_dlt_state(tmp_path, monkeypatch, duckdb_path):
 @pytest.fixture
 def defs(load_lesson) -> dg.Definitions:
     return load_lesson(5)
-
-
-@pytest.fixture
-def server():
-    with NeoWsServer(api_key="COURSE_KEY") as server:
-        yield server
-
-
-def nasa(defs, server, **overrides):
-    resource_class = type(defs.resources["nasa"])
-    fields = {"api_key": server.api_key, "base_url": server.url}
-    if "backoff_seconds" in resource_class.model_fields:
-        fields["backoff_seconds"] = 0.01
-    return resource_class(**{**fields, **overrides})
 
 
 def column_types(duckdb_path, schema: str, table: str) -> dict[str, str]:
@@ -165,18 +150,6 @@ def nasa_run(defs, resource, date, **kwargs):
     )
 
 
-def expected_asteroids(day: str) -> list[tuple]:
-    return sorted(
-        (
-            obj["id"],
-            obj["name"],
-            obj["absolute_magnitude_h"],
-            obj["is_potentially_hazardous_asteroid"],
-        )
-        for obj in asteroids_for(dt.date.fromisoformat(day))
-    )
-
-
 def loaded_asteroids(duckdb_path, table="asteroids") -> list[tuple]:
     return warehouse.fetch(
         "select id, name, absolute_magnitude_h, is_potentially_hazardous_asteroid "
@@ -186,7 +159,7 @@ def loaded_asteroids(duckdb_path, table="asteroids") -> list[tuple]:
 
 
 def test_dlt_nasa_loads_the_servers_objects_once(defs, duckdb_path, server):
-    resource = nasa(defs, server)
+    resource = nasa_resource(defs, server)
     nasa_run(defs, resource, "2025-04-02")
     assert loaded_asteroids(duckdb_path) == expected_asteroids("2025-04-01")
     nasa_run(defs, resource, "2025-04-02")  # the same day again: merged, not appended
@@ -198,7 +171,7 @@ def test_dlt_nasa_loads_the_servers_objects_once(defs, duckdb_path, server):
 
 
 def test_dlt_nasa_partition_loads_its_day_once(defs, duckdb_path, server, instance):
-    resources = {"nasa": nasa(defs, server)}
+    resources = {"nasa": nasa_resource(defs, server)}
     for day in ["2025-04-05", "2025-04-06", "2025-04-05"]:
         runs.materialize(
             defs, ["dlt_nasa_partition"], resources=resources, partition_key=day, instance=instance
@@ -219,7 +192,9 @@ def test_dlt_nasa_partition_runs_daily_on_its_own(defs):
 
 def test_an_api_failure_fails_clearly_and_loads_nothing(defs, duckdb_path, server):
     server.fail_next(503, times=50)
-    result = nasa_run(defs, nasa(defs, server, max_attempts=2), "2025-04-02", raise_on_error=False)
+    result = nasa_run(
+        defs, nasa_resource(defs, server, max_attempts=2), "2025-04-02", raise_on_error=False
+    )
     assert not result.success
     [failure] = [event for event in result.all_events if event.is_step_failure]
     message = failure.step_failure_data.error.to_string()
