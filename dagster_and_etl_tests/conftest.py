@@ -127,8 +127,13 @@ def postgres_server(tmp_path_factory: pytest.TempPathFactory):
 
 
 @pytest.fixture
-def postgres(postgres_server, monkeypatch: pytest.MonkeyPatch):
-    """The session's Postgres, reseeded for this test, with POSTGRES_* pointing at it."""
+def postgres(postgres_server, monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
+    """The session's Postgres, reseeded for this test, with POSTGRES_* pointing at it.
+
+    Sling keeps a small SQLite database of its own in ~/.sling; two Sling runs
+    at once (parallel test workers) must not share it, so each test gets its own.
+    """
+    monkeypatch.setenv("SLING_HOME_DIR", str(tmp_path / "sling_home"))
     postgres_server.seed()
     for name, value in postgres_server.settings.environment().items():
         monkeypatch.setenv(name, value)
