@@ -100,6 +100,14 @@ def test_every_row_carries_its_files_date(date):
         assert float(row["shift"]) >= max(float(row["spend"]), float(row["share_price"]))
 
 
+def test_sales_files_are_what_the_generator_writes(tmp_path):
+    result = CliRunner().invoke(cli.main, ["data", "sales", "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    committed = settings.DATA_DIR / "sales"
+    for name in ["products.csv", "sales_reps.csv", "sales_data.csv", "sample_request/request.json"]:
+        assert (tmp_path / name).read_bytes() == (committed / name).read_bytes(), name
+
+
 def test_the_generator_writes_large_files(tmp_path):
     result = CliRunner().invoke(
         cli.main,

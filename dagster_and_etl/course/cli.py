@@ -26,6 +26,7 @@ from dagster_and_etl.course import (
     diagrams,
     grading,
     locations,
+    sales_data,
     settings,
     solutions,
     source_files,
@@ -273,6 +274,15 @@ def generate(dates: tuple[str, ...], rows: int | None, out: str | None) -> None:
             path = source_files.generate_file(date, folder, rows=rows)
         except ValueError as error:
             raise click.BadParameter(f"{date!r} is not a YYYY-MM-DD date ({error})") from error
+        click.echo(f"wrote {path}")
+
+
+@data.command()
+@click.option("--out", type=click.Path(file_okay=False), help="Folder to write to.")
+def sales(out: str | None) -> None:
+    """Write the capstone's sales files (products, reps, sales, a sample request)."""
+    folder = settings.PROJECT_ROOT / out if out else settings.sales_dir()
+    for path in sales_data.generate(folder):
         click.echo(f"wrote {path}")
 
 
