@@ -52,9 +52,9 @@ def _raise_if_a_stub_ran(result: dg.ExecuteInProcessResult) -> None:
             error = error.cause
 
 
-def file_run_config(file_name: str, config_class_asset: str = "import_file") -> dict[str, Any]:
+def file_run_config(file_name: str) -> dict[str, Any]:
     """The run config that picks a source file for `import_file`."""
-    return {"ops": {config_class_asset: {"config": {"path": file_name}}}}
+    return {"ops": {"import_file": {"config": {"path": file_name}}}}
 
 
 def scratch_instance(folder: Path) -> dg.DagsterInstance:
