@@ -212,16 +212,10 @@ def postgres() -> None:
     """The course's Postgres for lessons 6 and 7, without Docker (data in data/postgres/)."""
 
 
-def _local_postgres() -> LocalPostgres:
-    for name, value in settings.env_example_defaults().items():
-        os.environ.setdefault(name, value)
-    return LocalPostgres()
-
-
 @postgres.command("start")
 def postgres_start() -> None:
     """Start it, creating and seeding the database the first time. Safe to run twice."""
-    server = _local_postgres()
+    server = LocalPostgres()
     try:
         server.start()
     except RuntimeError as error:
@@ -232,13 +226,13 @@ def postgres_start() -> None:
 @postgres.command("status")
 def postgres_status() -> None:
     """Say whether it runs, and where it listens."""
-    click.echo(_local_postgres().status())
+    click.echo(LocalPostgres().status())
 
 
 @postgres.command("stop")
 def postgres_stop() -> None:
     """Stop it; the data stays for the next start."""
-    server = _local_postgres()
+    server = LocalPostgres()
     server.stop()
     click.echo(server.status())
 
@@ -247,7 +241,7 @@ def postgres_stop() -> None:
 @click.option("--yes", is_flag=True, help="Do not ask before deleting the data.")
 def postgres_reset(yes: bool) -> None:
     """Delete its data and start again from the seed SQL."""
-    server = _local_postgres()
+    server = LocalPostgres()
     if not yes:
         click.confirm(f"Delete everything in {server.data_dir} and reseed?", abort=True)
     server.reset()
