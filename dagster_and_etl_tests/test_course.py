@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ast
 import csv
 import json
 import os
@@ -19,7 +18,7 @@ try:
 except ImportError:  # Python 3.10
     import tomli as tomllib
 
-from dagster_and_etl.course import cli, locations, settings, source_files
+from dagster_and_etl.course import cli, locations, settings, source_files, starters
 
 ROOT = settings.PROJECT_ROOT
 
@@ -192,26 +191,8 @@ def test_the_workspace_loads_with_every_lesson_stub():
     assert "database" in defs.resources
 
 
-def stub_files(lesson: int) -> list[Path]:
-    return sorted((ROOT / "dagster_and_etl" / "defs" / f"lesson_{lesson}").glob("*.py"))
-
-
-def still_a_stub(path: Path) -> bool:
-    """True while every function in the file only raises the starter `todo(...)`."""
-    functions = [
-        node
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
-        if isinstance(node, ast.FunctionDef)
-    ]
-    return all(
-        isinstance(node.body[-1], ast.Raise) and "todo(" in ast.unparse(node.body[-1])
-        for node in functions
-    )
-
-
 def test_grading_the_unfilled_workspace_fails_and_points_at_the_page():
-    files = stub_files(2)
-    if not files or not all(still_a_stub(path) for path in files):
+    if starters.is_started(2):
         pytest.skip(
             "you have started lesson 2 in your workspace; this checks the untouched starters"
         )
