@@ -34,21 +34,26 @@ SOURCE_COLUMNS: dict[str, str] = {
 COURSE_DATES = ("2018-01-22", "2018-01-23", "2018-01-24")
 
 
-def read_csv_sql(parameter: str = "?") -> str:
-    """A DuckDB `read_csv` call for a source file, the path passed as a bound parameter.
+def read_csv_sql(parameter: str = "?", columns: dict[str, str] = SOURCE_COLUMNS) -> str:
+    """A DuckDB `read_csv` call for a CSV file, the path passed as a bound parameter.
 
     The column types are declared rather than sniffed, so a malformed value
-    fails loudly instead of turning a whole column into text.
+    fails loudly instead of turning a whole column into text. `columns`
+    defaults to the course's source files.
     """
-    columns = ", ".join(f"'{name}': '{kind}'" for name, kind in SOURCE_COLUMNS.items())
-    return f"read_csv({parameter}, header = true, columns = {{{columns}}})"
+    types = ", ".join(f"'{name}': '{kind}'" for name, kind in columns.items())
+    return f"read_csv({parameter}, header = true, columns = {{{types}}})"
 
 
-def create_table_sql(table: str, extra_columns: dict[str, str] | None = None) -> str:
-    """`create table if not exists` for a table holding source-file rows (plus extra columns)."""
-    columns = {**SOURCE_COLUMNS, **(extra_columns or {})}
+def create_table_sql(
+    table: str,
+    extra_columns: dict[str, str] | None = None,
+    columns: dict[str, str] = SOURCE_COLUMNS,
+) -> str:
+    """`create table if not exists` for rows of a CSV file (`columns`) plus extra columns."""
+    declared = {**columns, **(extra_columns or {})}
     return (
-        f"create table if not exists {table} ({', '.join(f'{n} {t}' for n, t in columns.items())})"
+        f"create table if not exists {table} ({', '.join(f'{n} {t}' for n, t in declared.items())})"
     )
 
 

@@ -9,6 +9,7 @@ from dagster_duckdb import DuckDBResource
 from pydantic import Field, field_validator
 
 from dagster_and_etl.course import settings
+from dagster_and_etl.course.source_files import create_table_sql, read_csv_sql
 from dagster_and_etl.course.warehouse import table_metadata, transaction
 
 from .resources import NASAResource
@@ -70,14 +71,11 @@ def write_staging_csv(asteroids: AsteroidDay) -> Path:
 
 def load_day(conn: duckdb.DuckDBPyConnection, table: str, csv_path: str, day: str) -> dict:
     """Replace `day`'s rows in `table` with the staging file's rows, in one transaction."""
-    columns = ", ".join(f"{name} {kind}" for name, kind in ASTEROID_COLUMNS.items())
-    types = ", ".join(f"'{name}': '{kind}'" for name, kind in ASTEROID_COLUMNS.items())
-    conn.execute(f"create table if not exists {table} ({columns}, approach_date DATE)")
+    conn.execute(create_table_sql(table, {"approach_date": "DATE"}, columns=ASTEROID_COLUMNS))
     with transaction(conn, f"load {csv_path} into {table} for {day}"):
         conn.execute(f"delete from {table} where approach_date = ?", [day])
         conn.execute(
-            f"insert into {table} select *, ?::date "
-            f"from read_csv(?, header = true, columns = {{{types}}})",
+            f"insert into {table} select *, ?::date from {read_csv_sql(columns=ASTEROID_COLUMNS)}",
             [day, csv_path],
         )
     return table_metadata(conn, table, where="approach_date = ?", params=[day])
