@@ -1,10 +1,14 @@
 """Dagster & ETL: the course package.
 
-Importing it points Sling at the binaries the course installs from Python
-packages (see `course/sling_offline.py`). It has to happen before anything
-imports `sling`, which otherwise tries to download its binary on import.
+Importing it does two things every lesson, test and notebook relies on:
+- settings you have not exported are filled in from .env and .env.example
+  (course/settings.py), so `dg.EnvVar(...)` and component YAML see them;
+- Sling is pointed at the binaries the course installs from Python packages
+  (course/sling_offline.py). That has to happen before anything imports
+  `sling`, which otherwise tries to download its binary on import.
 """
 
-from dagster_and_etl.course import sling_offline
+from dagster_and_etl.course import settings, sling_offline
 
+settings.apply_to_environ()
 sling_offline.prepare()

@@ -1,7 +1,9 @@
-"""The code location `dg dev` serves from the repository root.
+"""The code location that plain `dg` commands at the repository root load.
 
-By default it is your workspace, `dagster_and_etl/defs/`. Set COURSE_LESSON=N
-to serve lesson N's completed code instead (`course dev N` does this for you).
+It is one of your lessons: the one COURSE_LESSON names (2 unless you change it
+in your shell or in .env), so `dg check defs`, `dg list defs`, `dg launch` and
+`dg dev` work from the root. `course dev` serves every lesson, each in a code
+location of its own, and `course dev N` just lesson N.
 """
 
 import dagster as dg
@@ -11,4 +13,4 @@ from dagster_and_etl.course import locations
 
 @dg.definitions
 def defs() -> dg.Definitions:
-    return locations.load_code_location(locations.lesson_from_env())
+    return locations.load_location(locations.lesson_from_env())

@@ -18,6 +18,7 @@ import pytest
 from dagster_duckdb import DuckDBResource
 
 from dagster_and_etl.course import locations, runs, settings
+from dagster_and_etl.course.grading import NOT_WRITTEN, SERVICE_PROBLEM, CourseServiceError
 from dagster_and_etl.course.source_files import COURSE_DATES
 from dagster_and_etl.course.workspace import NotWrittenYet
 
@@ -34,6 +35,21 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     os.environ["COURSE_TARGET"] = config.getoption("--target")
     config.addinivalue_line("markers", "solution_only: tests a helper of the completed code")
+    config.addinivalue_line(
+        "markers", "section(name): the lesson page section that teaches what the test checks"
+    )
+
+
+@pytest.fixture(autouse=True)
+def _grading_notes(request: pytest.FixtureRequest, record_property) -> None:
+    """Put the test's expectation (its docstring) and page section in the JUnit report,
+    where `course check` reads them."""
+    marker = request.node.get_closest_marker("section")
+    if marker is not None:
+        record_property("section", marker.args[0])
+    doc = (getattr(request.node, "function", None) or object).__doc__ or ""
+    if doc.strip():
+        record_property("expected", " ".join(doc.strip().split("\n\n")[0].split()))
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -45,10 +61,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(skip)
 
 
-def _not_written_yet(error: BaseException | None) -> NotWrittenYet | None:
+def _find_in_chain(error: BaseException | None, kind: type[BaseException]):
     seen = set()
     while error is not None and id(error) not in seen:
-        if isinstance(error, NotWrittenYet):
+        if isinstance(error, kind):
             return error
         seen.add(id(error))
         error = error.__cause__ or error.__context__
@@ -57,13 +73,17 @@ def _not_written_yet(error: BaseException | None) -> NotWrittenYet | None:
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
-    """Show a stub's "not written yet" message instead of a Dagster traceback."""
+    """Show a stub's "not written yet" message, or a course service's problem, instead
+    of a Dagster traceback."""
     outcome = yield
     report = outcome.get_result()
     if report.failed and call.excinfo is not None:
-        stub = _not_written_yet(call.excinfo.value)
+        stub = _find_in_chain(call.excinfo.value, NotWrittenYet)
         if stub is not None:
-            report.longrepr = f"NOT WRITTEN YET: {stub}"
+            report.longrepr = f"{NOT_WRITTEN}{stub}"
+        service = _find_in_chain(call.excinfo.value, CourseServiceError)
+        if service is not None:
+            report.longrepr = f"{SERVICE_PROBLEM}{service}"
 
 
 @pytest.fixture(scope="session")
@@ -122,8 +142,17 @@ def postgres_server(tmp_path_factory: pytest.TempPathFactory):
     server = LocalPostgres(
         tmp_path_factory.mktemp("postgres"), PostgresSettings.from_env(port=free_port())
     )
-    with server:
+    try:
+        server.start()
+    except Exception as error:
+        raise CourseServiceError(
+            f"the test PostgreSQL server did not start ({str(error).splitlines()[0]}). "
+            "Check free disk space and that `course postgres start` works, then check again."
+        ) from error
+    try:
         yield server
+    finally:
+        server.stop()
 
 
 @pytest.fixture
@@ -145,8 +174,18 @@ def server():
     """The course's NeoWs stand-in, on a free port, accepting COURSE_KEY."""
     from dagster_and_etl.course.nasa_server import NeoWsServer
 
-    with NeoWsServer(api_key="COURSE_KEY") as server:
+    server = NeoWsServer(api_key="COURSE_KEY")
+    try:
+        server.start()
+    except Exception as error:
+        raise CourseServiceError(
+            f"the NeoWs stand-in server did not start ({error}). "
+            "Check that `course nasa-server` works, then check again."
+        ) from error
+    try:
         yield server
+    finally:
+        server.stop()
 
 
 def nasa_resource(defs: dg.Definitions, server, **overrides) -> dg.ConfigurableResource:

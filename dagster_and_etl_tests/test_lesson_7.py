@@ -44,7 +44,7 @@ def test_the_component_defines_the_three_tables(defs):
 
 
 def test_credentials_come_from_the_environment(target):
-    folder = locations.PACKAGE_DIR / ("lesson_7/defs" if target == "solution" else "defs")
+    folder = locations.PACKAGE_DIR / ("lesson_7/defs" if target == "solution" else "defs/lesson_7")
     [path] = folder.rglob("ingest_files/defs.yaml")
     defs_yaml = path.read_text()
     for variable in ["POSTGRES_PASSWORD", "POSTGRES_USER", "POSTGRES_HOST", "DUCKDB_DATABASE"]:

@@ -1,15 +1,19 @@
-"""The `course` command: run the UI, check your work, see where things are.
+"""The `course` command: run the UI on your lessons, check your work, see where things are.
 
-course info              where the data, the database and the Dagster home are
-course dev [N]           the Dagster UI on your workspace, or on lesson N's completed code
-course check [N]         grade lesson N (or every lesson you started) against your workspace
-course reset N           put lesson N's starter files back in your workspace
-course solutions         build the branches lesson-N-solution from your current commit
-course diagram [N]       the Mermaid asset graph of lesson N (--write: into its page)
-course nasa-server       a local stand-in for NASA's NeoWs API, for working offline
-course postgres start    the course's Postgres without Docker (also status, stop, reset)
-course lab               JupyterLab on the notebooks, with this environment's kernel
-course data generate     (re)write the course's source CSV files, or a large one
+\b
+course info                       where the course reads and writes, with the settings in force
+course dev [N] [--solution] ...   the Dagster UI: every lesson, or lesson N (yours, or completed)
+course check [N ...]              grade your lesson N (or every lesson you started)
+course reset N                    put lesson N's starter files back in your workspace
+course solution N                 take lesson N's completed code into your workspace folder
+course solutions                  build the branches lesson-N-solution from your current commit
+course diagram [N]                the Mermaid asset graph of lesson N (--write: into its page)
+course nasa-server                a local stand-in for NASA's NeoWs API, for working offline
+course postgres start             the course's Postgres without Docker (also status, stop, reset)
+course lab ...                    JupyterLab on the notebooks, with this environment's kernel
+course data generate              (re)write the course's source CSV files, or a large one
+
+Every setting is read from your shell, then .env, then .env.example.
 """
 
 from __future__ import annotations
@@ -22,88 +26,118 @@ from pathlib import Path
 
 import click
 
-from dagster_and_etl.course import (
-    diagrams,
-    grading,
-    locations,
-    sales_data,
-    settings,
-    solutions,
-    source_files,
-    starters,
-)
-from dagster_and_etl.course.nasa_server import FEED_PATH, NeoWsServer
-from dagster_and_etl.course.postgres import LocalPostgres
+# Only light modules here: `course dev` hands over to `dg` without importing
+# Dagster, so the UI starts as fast as `dg dev` itself. Commands that need
+# Dagster import it when they run.
+from dagster_and_etl.course import locations, settings
 
 
-def _course_env(lesson: int | None = None) -> dict[str, str]:
-    """The environment course commands run `dg`, pytest and Jupyter with.
+def _course_env() -> dict[str, str]:
+    """The environment course commands start `dg`, pytest and Jupyter with.
 
-    Variables you have not set take their documented default from .env.example.
+    Every setting, from the shell, .env or .env.example, with absolute paths;
+    DAGSTER_HOME holds the course's instance settings (dagster.yaml).
     """
-    env = {**settings.env_example_defaults(), **os.environ}
-    home = settings.dagster_home()
-    env["DAGSTER_HOME"] = str(home)  # absolute, as Dagster needs
+    env = settings.environment()
+    home = Path(env["DAGSTER_HOME"])
     home.mkdir(parents=True, exist_ok=True)
     if not (home / "dagster.yaml").exists():
-        shutil.copy(Path(__file__).with_name("dagster.yaml"), home / "dagster.yaml")
-    if lesson is not None:
-        env["COURSE_LESSON"] = str(lesson)
+        shutil.copy(settings.PROJECT_ROOT / "dagster.yaml", home / "dagster.yaml")
     return env
 
 
 def _tool(name: str) -> str:
     """A console script of this environment (`dg`), even when its folder is not on PATH."""
-    beside_python = Path(sys.executable).parent / name
-    found = str(beside_python) if beside_python.exists() else shutil.which(name)
+    folder = Path(sys.executable).parent
+    for candidate in (folder / name, folder / f"{name}.exe"):
+        if candidate.exists():
+            return str(candidate)
+    found = shutil.which(name)
     if not found:
         raise click.ClickException(
-            f"`{name}` is not installed here. Run `python3 -m pip install -r requirements.txt` "
-            "from the repository root first."
+            f"`{name}` is not installed here. Run `python3 course.py dev` from the repository "
+            "root, which installs the course first."
         )
     return found
 
 
-def _run(command: list[str], env: dict[str, str]) -> None:
+def _hand_over(command: list[str], env: dict[str, str], cwd: Path) -> None:
+    """Replace this process with `command` (no extra Python process stays in between)."""
     click.echo("$ " + " ".join(command), err=True)
-    sys.exit(subprocess.call(command, cwd=settings.PROJECT_ROOT, env=env))
+    if os.name == "nt":  # Windows has no exec that keeps the console: wait for it instead
+        sys.exit(subprocess.call(command, cwd=cwd, env=env))
+    os.chdir(cwd)
+    os.execve(command[0], command, env)
 
 
-@click.group(help=__doc__)
+@click.group(help=__doc__, context_settings={"max_content_width": 100})
 def main() -> None:
     pass
 
 
 @main.command()
 def info() -> None:
-    """Print where the course reads and writes."""
+    """Print where the course reads and writes, and the settings in force."""
     rows = {
         "repository": settings.PROJECT_ROOT,
         "source files (COURSE_SOURCE_DIR)": settings.source_dir(),
         "DuckDB database (DUCKDB_DATABASE)": settings.duckdb_database(),
         "Dagster home (DAGSTER_HOME)": settings.dagster_home(),
+        "your .env": settings.ENV_FILE if settings.ENV_FILE.exists() else "none (defaults apply)",
+        "lessons in your workspace": ", ".join(map(str, locations.workspace_lessons())),
         "lessons with completed code": ", ".join(map(str, locations.completed_lessons())),
+        "plain `dg` at the root (COURSE_LESSON)": f"your lesson {locations.lesson_from_env()}",
     }
     width = max(map(len, rows))
     for name, value in rows.items():
         click.echo(f"{name:<{width}}  {value}")
 
 
-@main.command(context_settings={"ignore_unknown_options": True})
-@click.argument("lesson", type=int, required=False)
-@click.argument("dg_args", nargs=-1, type=click.UNPROCESSED)
-def dev(lesson: int | None, dg_args: tuple[str, ...]) -> None:
-    """Start the Dagster UI (http://127.0.0.1:3000) on your workspace or on lesson LESSON.
+def split_dev_arguments(args: tuple[str, ...]) -> tuple[int | None, list[str]]:
+    """`course dev` arguments: an optional leading lesson number, then `dg dev` options."""
+    if args and args[0].isdigit():
+        return int(args[0]), list(args[1:])
+    return None, list(args)
+
+
+@main.command(
+    context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False},
+    add_help_option=True,
+)
+@click.option("--solution", is_flag=True, help="Serve the completed code instead of yours.")
+@click.argument("args", nargs=-1, type=click.UNPROCESSED, metavar="[N] [DG_DEV_OPTIONS]...")
+def dev(solution: bool, args: tuple[str, ...]) -> None:
+    """Start the Dagster UI (http://127.0.0.1:3000) on your lessons.
+
+    \b
+    course dev                  every lesson of your workspace, one code location each
+    course dev 3                your lesson 3 alone
+    course dev 3 --solution     lesson 3's completed code
+    course dev 3 -p 3100        any other option goes to `dg dev` (here: the port)
 
     Run history, sensor cursors and partitions are kept in DAGSTER_HOME
-    (.dagster_home/ unless you set it). Extra arguments go to `dg dev`.
+    (.dagster_home/ unless you set it), with the pools of dagster.yaml.
     """
-    if lesson is not None:
-        locations.defs_package(lesson)  # a clear error for a lesson without code
-    env = _course_env(lesson)
-    what = f"lesson {lesson}'s completed code" if lesson else "your workspace"
-    click.echo(f"Serving {what}; DAGSTER_HOME={env['DAGSTER_HOME']}", err=True)
-    _run([_tool("dg"), "dev", *dg_args], env)
+    lesson, dg_args = split_dev_arguments(args)
+    if "--solution" in dg_args:  # also accepted after the lesson number
+        dg_args.remove("--solution")
+        solution = True
+    available = locations.completed_lessons() if solution else locations.workspace_lessons()
+    try:
+        lessons = [lesson] if lesson is not None else available
+        workspace = locations.workspace_yaml(lessons, solution)
+    except ValueError as error:
+        raise click.ClickException(str(error)) from error
+    env = _course_env()
+    home = Path(env["DAGSTER_HOME"])
+    label = "all" if lesson is None else f"lesson_{lesson}"
+    workspace_file = home / f"workspace-{label}{'-completed' if solution else ''}.yaml"
+    workspace_file.write_text(workspace, encoding="utf-8")
+    what = "the completed code of" if solution else "your"
+    which = f"lesson {lesson}" if lesson is not None else "lessons " + ", ".join(map(str, lessons))
+    click.echo(f"Serving {what} {which}; DAGSTER_HOME={home}", err=True)
+    # Started from DAGSTER_HOME, Dagster finds its dagster.yaml there and nowhere else.
+    _hand_over([_tool("dg"), "dev", "-w", str(workspace_file), *dg_args], env, cwd=home)
 
 
 @main.command()
@@ -117,8 +151,10 @@ def check(lessons: tuple[int, ...], solution: bool) -> None:
     With no lesson number, checks every lesson you have started in the workspace.
     Exits with 0 only when every check passes.
     """
+    from dagster_and_etl.course import grading, starters
+
     if not lessons:
-        lessons = tuple(n for n in locations.completed_lessons() if starters.is_started(n))
+        lessons = tuple(n for n in locations.workspace_lessons() if starters.is_started(n))
         if not lessons:
             click.echo("You have not started a lesson yet: name one, for example `course check 2`.")
             return
@@ -129,7 +165,7 @@ def check(lessons: tuple[int, ...], solution: bool) -> None:
             raise click.ClickException(f"Lesson {lesson} has no tests.")
         checks = grading.run(lesson, target)
         click.echo(grading.report(lesson, checks))
-        all_passed &= bool(checks) and all(check.outcome != "failed" for check in checks)
+        all_passed &= grading.passed(checks)
     sys.exit(0 if all_passed else 1)
 
 
@@ -138,6 +174,8 @@ def check(lessons: tuple[int, ...], solution: bool) -> None:
 @click.option("--yes", is_flag=True, help="Do not ask first.")
 def reset(lesson: int, yes: bool) -> None:
     """Put lesson LESSON's starter files back in your workspace (your changes are lost)."""
+    from dagster_and_etl.course import starters
+
     folder = starters.lesson_folder(lesson)
     if not yes:
         click.confirm(f"Replace everything in {folder} with the starter files?", abort=True)
@@ -148,21 +186,50 @@ def reset(lesson: int, yes: bool) -> None:
     click.echo("\n".join(f"restored {name}" for name in changed) or "Already the starter files.")
 
 
+@main.command("solution")
+@click.argument("lesson", type=int)
+@click.option("--yes", is_flag=True, help="Do not ask first.")
+def solution_command(lesson: int, yes: bool) -> None:
+    """Replace your lesson LESSON folder with its completed code (your other lessons stay).
+
+    It takes the folder from the branch lesson-N-solution, which `course
+    solutions` builds: the same as `git checkout lesson-N-solution -- <folder>`.
+    """
+    from dagster_and_etl.course import solutions, starters
+
+    folder = starters.lesson_folder(lesson)
+    if not yes:
+        click.confirm(
+            f"Replace everything in {folder} with lesson {lesson}'s solution?", abort=True
+        )
+    try:
+        changed = solutions.take(lesson)
+    except (RuntimeError, ValueError) as error:
+        raise click.ClickException(str(error)) from error
+    click.echo("\n".join(f"took {name}" for name in changed) or "Already the solution.")
+    click.echo(f"Grade it with `course check {lesson}`.")
+
+
 @main.command("solutions")
 @click.argument("lessons", type=int, nargs=-1)
 def solutions_command(lessons: tuple[int, ...]) -> None:
     """Create or update the branches lesson-N-solution from your current commit.
 
-    Each holds your commit with the workspace replaced by lesson N's completed
-    code. Your current branch and its files are not touched.
+    Each holds your commit with only your lesson N folder replaced by its
+    completed code. Your current branch and its files are not touched.
     """
+    from dagster_and_etl.course import solutions
+
     try:
         built = solutions.build_all(list(lessons) or None)
     except RuntimeError as error:
         raise click.ClickException(str(error)) from error
     for lesson, commit in built.items():
         click.echo(f"{solutions.branch_name(lesson)}  {commit[:12]}")
-    click.echo("Check one out with `git switch lesson-2-solution`, then `course check 2`.")
+    click.echo(
+        "Take one lesson's solution with `course solution 3`, or with git: "
+        f"`git checkout lesson-3-solution -- {locations.WORKSPACE_DIR.name}/lesson_3`."
+    )
 
 
 @main.command()
@@ -170,6 +237,8 @@ def solutions_command(lessons: tuple[int, ...]) -> None:
 @click.option("--write", is_flag=True, help="Update the diagram in each lesson page.")
 def diagram(lessons: tuple[int, ...], write: bool) -> None:
     """Print (or write into the lesson pages) the Mermaid asset graph of each lesson."""
+    from dagster_and_etl.course import diagrams
+
     for lesson in lessons or locations.completed_lessons():
         if write:
             changed = diagrams.write(lesson)
@@ -179,26 +248,27 @@ def diagram(lessons: tuple[int, ...], write: bool) -> None:
 
 
 @main.command(context_settings={"ignore_unknown_options": True})
-@click.argument("lab_args", nargs=-1, type=click.UNPROCESSED)
+@click.argument("lab_args", nargs=-1, type=click.UNPROCESSED, metavar="[JUPYTER_LAB_OPTIONS]...")
 def lab(lab_args: tuple[str, ...]) -> None:
-    """Start JupyterLab in notebooks/ (http://127.0.0.1:8888)."""
+    """Start JupyterLab in notebooks/ (http://127.0.0.1:8888); options go to `jupyter lab`."""
     command = [sys.executable, "-m", "jupyter", "lab", f"--notebook-dir={settings.NOTEBOOKS_DIR}"]
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         command.append("--allow-root")  # containers often run as root; Jupyter refuses otherwise
-    _run([*command, *lab_args], _course_env())
+    _hand_over([*command, *lab_args], _course_env(), cwd=settings.PROJECT_ROOT)
 
 
 @main.command("nasa-server")
 @click.option("--port", type=int, default=8765, show_default=True)
 @click.option(
     "--api-key",
-    envvar="NASA_API_KEY",
-    default="COURSE_KEY",
-    show_default=True,
-    help="The key the server accepts besides DEMO_KEY (defaults to NASA_API_KEY).",
+    default=lambda: settings.get("NASA_API_KEY", "COURSE_KEY"),
+    show_default="NASA_API_KEY, else COURSE_KEY",
+    help="The key the server accepts besides DEMO_KEY.",
 )
 def nasa_server(port: int, api_key: str) -> None:
     """Serve the local stand-in for NASA's NeoWs API (lesson 4 and 5, offline)."""
+    from dagster_and_etl.course.nasa_server import FEED_PATH, NeoWsServer
+
     server = NeoWsServer(api_key=api_key, port=port)
     click.echo(f"NeoWs stand-in on {server.url}{FEED_PATH}")
     click.echo("Point the course at it (in .env, or your shell) and use one of its keys:")
@@ -215,6 +285,8 @@ def postgres() -> None:
 @postgres.command("start")
 def postgres_start() -> None:
     """Start it, creating and seeding the database the first time. Safe to run twice."""
+    from dagster_and_etl.course.postgres import LocalPostgres
+
     server = LocalPostgres()
     try:
         server.start()
@@ -226,12 +298,16 @@ def postgres_start() -> None:
 @postgres.command("status")
 def postgres_status() -> None:
     """Say whether it runs, and where it listens."""
+    from dagster_and_etl.course.postgres import LocalPostgres
+
     click.echo(LocalPostgres().status())
 
 
 @postgres.command("stop")
 def postgres_stop() -> None:
     """Stop it; the data stays for the next start."""
+    from dagster_and_etl.course.postgres import LocalPostgres
+
     server = LocalPostgres()
     server.stop()
     click.echo(server.status())
@@ -241,6 +317,8 @@ def postgres_stop() -> None:
 @click.option("--yes", is_flag=True, help="Do not ask before deleting the data.")
 def postgres_reset(yes: bool) -> None:
     """Delete its data and start again from the seed SQL."""
+    from dagster_and_etl.course.postgres import LocalPostgres
+
     server = LocalPostgres()
     if not yes:
         click.confirm(f"Delete everything in {server.data_dir} and reseed?", abort=True)
@@ -262,7 +340,9 @@ def generate(dates: tuple[str, ...], rows: int | None, out: str | None) -> None:
 
     For the scale exercise: course data generate --date 2018-01-25 --rows 1000000
     """
-    folder = settings.PROJECT_ROOT / out if out else settings.source_dir()
+    from dagster_and_etl.course import source_files
+
+    folder = settings.resolve_path(out) if out else settings.source_dir()
     for date in dates or source_files.COURSE_DATES:
         try:
             path = source_files.generate_file(date, folder, rows=rows)
@@ -275,7 +355,9 @@ def generate(dates: tuple[str, ...], rows: int | None, out: str | None) -> None:
 @click.option("--out", type=click.Path(file_okay=False), help="Folder to write to.")
 def sales(out: str | None) -> None:
     """Write the capstone's sales files (products, reps, sales, a sample request)."""
-    folder = settings.PROJECT_ROOT / out if out else settings.sales_dir()
+    from dagster_and_etl.course import sales_data
+
+    folder = settings.resolve_path(out) if out else settings.sales_dir()
     for path in sales_data.generate(folder):
         click.echo(f"wrote {path}")
 

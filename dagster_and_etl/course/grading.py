@@ -1,14 +1,15 @@
 """`course check`: run a lesson's tests and say, for each failure, what to reread.
 
-The tests' own messages carry the hints: a starter stub that has not been
-written says which section of the lesson page explains it, and assertions name
-the page and step. This module runs pytest, reads its JUnit XML report and
-prints one line per check.
+Each test says what it expects in its docstring and which section of the lesson
+page teaches it (`@pytest.mark.section("Step 3: ...")`); conftest.py records
+both in pytest's JUnit XML report. This module runs pytest for one lesson,
+reads that report and prints one line per check: what was expected, what was
+found, and where to read. A problem with the course's own services (a port in
+use, Postgres that does not start) is reported as such, not as your mistake.
 """
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
 import sys
@@ -20,81 +21,163 @@ from pathlib import Path
 from dagster_and_etl.course import settings
 from dagster_and_etl.course.workspace import lesson_page
 
-SECTION = re.compile(
-    r"""section "(?P<a>[^"]+)"|'(?P<b>Step \d+[^']*)'|\((?:[^,()]+), (?P<c>Step \d+)\)"""
+NOT_WRITTEN = "NOT WRITTEN YET: "
+SERVICE_PROBLEM = "COURSE SERVICE PROBLEM: "
+# Older messages name their section inline: section "…", 'Step N …' or (page, Step N).
+INLINE_SECTION = re.compile(
+    r"""section "(?P<a>[^"]+)"|'(?P<b>Step \d+[^']*)'|\((?:[^,()]+), (?P<c>Step \d+[^)]*)\)"""
 )
+COMPARISON = re.compile(r"^assert (?P<found>.+?) (?P<op>==|!=|<=|>=|<|>|in|not in|is) (?P<exp>.+)$")
+
+
+class CourseServiceError(RuntimeError):
+    """One of the course's own services (Postgres, the NeoWs stand-in) could not run.
+
+    Raised by test fixtures, so that grading tells a learner the problem is not
+    their code, and what to do about it.
+    """
 
 
 @dataclass
 class Check:
     name: str
-    outcome: str  # passed, failed or skipped
+    outcome: str  # passed, failed, skipped or problem (a course service, not your code)
     message: str = ""
+    expected: str = ""
+    section: str = ""
 
     @property
     def title(self) -> str:
         return self.name.removeprefix("test_").replace("_", " ")
 
+    def where(self, lesson: int) -> str:
+        section = self.section
+        if not section:
+            match = INLINE_SECTION.search(self.message)
+            section = next((g for g in match.groups() if g), "") if match else ""
+        return f'{lesson_page(lesson)}, "{section}"' if section else lesson_page(lesson)
+
+    def found(self) -> str:
+        """The first line of the failure, in words where pytest gave a bare comparison."""
+        lines = [line.strip() for line in self.message.splitlines() if line.strip()]
+        first = re.sub(r"^(E\s+|AssertionError: |Failed: |dagster\._core\.\S+: )+", "", lines[0])
+        first = re.split(r"\s*\((?:see )?lessons/", first)[0]
+        comparison = COMPARISON.match(first)
+        if comparison:
+            found, op, expected = comparison.group("found", "op", "exp")
+            if op == "==":
+                return f"{found}, where {expected} was expected"
+            return f"{found} {op} {expected} did not hold"
+        return first
+
     def hint(self, lesson: int) -> str:
-        """One line: what went wrong, and which part of the lesson page to reread."""
-        first = next((line.strip() for line in self.message.splitlines() if line.strip()), "")
-        first = re.sub(r"^(NOT WRITTEN YET: |E\s+|AssertionError: )+", "", first)
-        first = re.split(r"\. Read |\s*\(see |\s*\(lessons/", first)[0]
-        first = first.removeprefix(f"Lesson {lesson}: ")
-        match = SECTION.search(self.message)
-        section = next((group for group in match.groups() if group), None) if match else None
-        where = f'{lesson_page(lesson)}, "{section}"' if section else lesson_page(lesson)
-        return f"{first[:160]}  ->  reread {where}"
+        """One line: what was expected and found, and which part of the lesson page to reread."""
+        if self.outcome == "problem":
+            text = self.message.split(SERVICE_PROBLEM, 1)[-1].strip().splitlines()[0]
+            return f"not your code: {text}"
+        if self.message.startswith(NOT_WRITTEN):
+            text = self.message.split(NOT_WRITTEN, 1)[-1].strip().splitlines()[0]
+            text = re.split(r"\. Read ", text)[0].removeprefix(f"Lesson {lesson}: ")
+            return f"{text}  ->  read {self.where(lesson)}"
+        found = self.found()[:200]
+        expected = f"expected {self.expected.rstrip('.')}; found " if self.expected else ""
+        return f"{expected}{found}  ->  reread {self.where(lesson)}"
 
 
 def test_file(lesson: int) -> Path:
     return settings.PROJECT_ROOT / "dagster_and_etl_tests" / f"test_lesson_{lesson}.py"
 
 
+def notebook(lesson: int) -> str | None:
+    found = sorted(settings.NOTEBOOKS_DIR.glob(f"lesson_{lesson}_*.ipynb"))
+    return found[0].relative_to(settings.PROJECT_ROOT).as_posix() if found else None
+
+
 def run(lesson: int, target: str, extra: tuple[str, ...] = ()) -> list[Check]:
-    """Run lesson N's tests against `target` and return one Check per test."""
-    with tempfile.TemporaryDirectory() as folder:
-        report = Path(folder) / "report.xml"
+    """Run lesson N's tests against `target` and return one Check per test.
+
+    Everything the run writes (DuckDB files, dlt state, a Dagster home,
+    bytecode) goes to a temporary folder: your own data/staging/ is untouched.
+    """
+    with tempfile.TemporaryDirectory(prefix="course-check-") as folder:
+        scratch = Path(folder)
+        report = scratch / "report.xml"
         command = [
             sys.executable, "-m", "pytest", str(test_file(lesson)), "--target", target,
-            "-q", "-n", "0", "-p", "no:cacheprovider", f"--junitxml={report}", *extra,
+            "-q", "-n", "0", "-p", "no:cacheprovider", f"--junitxml={report}",
+            "-o", "junit_family=xunit1", f"--basetemp={scratch / 'tmp'}", *extra,
         ]  # fmt: skip
-        env = {**os.environ, "COURSE_TARGET": target}
-        subprocess.run(command, cwd=settings.PROJECT_ROOT, env=env, capture_output=True)
+        env = {
+            **settings.environment(),
+            "COURSE_TARGET": target,
+            "PYTHONDONTWRITEBYTECODE": "1",
+            "DUCKDB_DATABASE": str(scratch / "data.duckdb"),
+            "COURSE_STAGING_DIR": str(scratch / "staging"),
+            "COURSE_DLT_DIR": str(scratch / "dlt_pipelines"),
+            "DAGSTER_HOME": str(scratch / "dagster_home"),
+        }
+        (scratch / "dagster_home").mkdir()
+        done = subprocess.run(
+            command, cwd=settings.PROJECT_ROOT, env=env, capture_output=True, text=True
+        )
         if not report.exists():
-            return [Check(f"test_lesson_{lesson}", "failed", "pytest could not run the tests")]
-        return _read(report)
+            output = (done.stdout + done.stderr).strip().splitlines()[-5:]
+            return [
+                Check(
+                    f"test_lesson_{lesson}",
+                    "problem",
+                    "pytest could not run: " + " / ".join(output),
+                )
+            ]
+        return read_report(report)
 
 
-def _read(report: Path) -> list[Check]:
+def read_report(report: Path) -> list[Check]:
     checks = []
     for case in ET.parse(report).getroot().iter("testcase"):
+        properties = {p.get("name"): p.get("value", "") for p in case.iter("property")}
+        check = Check(
+            case.get("name", "?"),
+            "passed",
+            expected=properties.get("expected", ""),
+            section=properties.get("section", ""),
+        )
         problem = case.find("failure")
         if problem is None:
             problem = case.find("error")
+        skipped = case.find("skipped")
         if problem is not None:
-            checks.append(
-                Check(case.get("name", "?"), "failed", problem.get("message") or problem.text or "")
-            )
-        elif case.find("skipped") is not None:
-            checks.append(
-                Check(case.get("name", "?"), "skipped", case.find("skipped").get("message", ""))
-            )
-        else:
-            checks.append(Check(case.get("name", "?"), "passed"))
+            check.message = problem.get("message") or problem.text or ""
+            check.outcome = "problem" if SERVICE_PROBLEM in check.message else "failed"
+        elif skipped is not None:
+            check.outcome, check.message = "skipped", skipped.get("message", "")
+        checks.append(check)
     return checks
+
+
+def passed(checks: list[Check]) -> bool:
+    return bool(checks) and all(check.outcome in ("passed", "skipped") for check in checks)
 
 
 def report(lesson: int, checks: list[Check]) -> str:
     """The short text `course check` prints."""
-    passed = sum(check.outcome == "passed" for check in checks)
-    failed = [check for check in checks if check.outcome == "failed"]
-    lines = [f"Lesson {lesson}: {passed} of {len(checks)} checks pass"]
+    passed_count = sum(check.outcome == "passed" for check in checks)
+    lines = [f"Lesson {lesson}: {passed_count} of {len(checks)} checks pass"]
     for check in checks:
-        mark = {"passed": "ok  ", "failed": "FAIL", "skipped": "skip"}[check.outcome]
-        lines.append(f"  {mark} {check.title}")
-        if check.outcome == "failed":
+        mark = {"passed": "ok  ", "failed": "FAIL", "skipped": "skip", "problem": "????"}
+        lines.append(f"  {mark[check.outcome]} {check.title}")
+        if check.outcome in ("failed", "problem"):
             lines.append(f"         {check.hint(lesson)}")
-    if not failed and checks:
-        lines.append(f"  All done. The notebook notebooks/ for lesson {lesson} shows the data.")
+        elif check.outcome == "skipped":
+            reason = re.sub(r"^Skipped: ", "", check.message.strip()) or "no reason given"
+            lines.append(f"         skipped: {reason}")
+    if any(check.outcome == "problem" for check in checks):
+        lines.append(
+            "  ???? marks a problem with the course's own services, not with your code: "
+            "fix what it says, then run `course check` again."
+        )
+    if passed(checks):
+        book = notebook(lesson)
+        shows = f"The notebook {book} shows the data." if book else "Well done."
+        lines.append(f"  All done. {shows}")
     return "\n".join(lines)

@@ -1,100 +1,156 @@
-"""Which code a code location loads: the learner's workspace or a lesson's completed code.
+"""Code locations: one per lesson, for your workspace and for the completed code.
 
-The workspace lives in `dagster_and_etl/defs/`; lesson N's completed code in
-`dagster_and_etl/lesson_N/defs/`. Both are defs folders, loaded the same way
-`dg` loads a project's defs folder.
+| what                        | module (`dg dev -m …`)                   | location name      |
+| --------------------------- | ---------------------------------------- | ------------------ |
+| your lesson N               | dagster_and_etl.defs.lesson_N.definitions | lesson_N           |
+| lesson N's completed code   | dagster_and_etl.lesson_N.definitions      | lesson_N_completed |
+
+Each is a room of its own: loading lesson N never imports another lesson's
+workspace, so nothing written (or left unfinished) elsewhere can break it. A
+lesson that builds on an earlier one imports that lesson's *completed* code,
+through an import its page names.
+
+Most lessons keep their code in a defs folder, which `defs_folder()` loads the
+way `dg` loads a project's defs folder. Lesson 8 wires its modules into a
+Definitions object by hand in definitions.py, which is what it teaches.
 """
 
 from __future__ import annotations
 
 import importlib
-import os
 import warnings
-
-import dagster as dg
 
 from dagster_and_etl.course import settings
 
-WORKSPACE = "workspace"
+WORKSPACE_PACKAGE = "dagster_and_etl.defs"
 PACKAGE_DIR = settings.PROJECT_ROOT / "dagster_and_etl"
+WORKSPACE_DIR = PACKAGE_DIR / "defs"
+TARGETS = ("solution", "workspace")
+DEFAULT_LESSON = 2
 
 
-def completed_lessons() -> list[int]:
-    """The lesson numbers that have completed code (`dagster_and_etl/lesson_N/`)."""
+def _numbers(folders) -> list[int]:
     numbers = []
-    for folder in PACKAGE_DIR.glob("lesson_*"):
+    for folder in folders:
         suffix = folder.name.removeprefix("lesson_")
         if suffix.isdigit() and (folder / "definitions.py").exists():
             numbers.append(int(suffix))
     return sorted(numbers)
 
 
-def defs_package(lesson: int | None) -> str:
-    """The defs package of lesson N's completed code, or of the workspace when `lesson` is None."""
-    if lesson is None:
-        return "dagster_and_etl.defs"
-    if lesson not in completed_lessons():
-        known = ", ".join(str(n) for n in completed_lessons())
+def completed_lessons() -> list[int]:
+    """The lesson numbers that have completed code (`dagster_and_etl/lesson_N/`)."""
+    return _numbers(PACKAGE_DIR.glob("lesson_*"))
+
+
+def workspace_lessons() -> list[int]:
+    """The lesson numbers that have a workspace folder (`dagster_and_etl/defs/lesson_N/`)."""
+    return _numbers(WORKSPACE_DIR.glob("lesson_*"))
+
+
+def workspace_package(lesson: int) -> str:
+    return f"{WORKSPACE_PACKAGE}.lesson_{lesson}"
+
+
+def location_module(lesson: int, solution: bool = False) -> str:
+    """The module `dg dev -m` serves for your lesson N, or for its completed code."""
+    known = completed_lessons() if solution else workspace_lessons()
+    if lesson not in known:
+        side = "completed code" if solution else "workspace folder"
         raise ValueError(
-            f"There is no completed code for lesson {lesson}; lessons with code: {known}."
+            f"Lesson {lesson} has no {side}; lessons that have one: {', '.join(map(str, known))}."
         )
-    return f"dagster_and_etl.lesson_{lesson}.defs"
+    package = f"dagster_and_etl.lesson_{lesson}" if solution else workspace_package(lesson)
+    return f"{package}.definitions"
 
 
-def definitions_module(lesson: int | None) -> str:
-    """The module `dg dev -m` serves for lesson N (or the workspace)."""
-    if lesson is None:
-        return "dagster_and_etl.definitions"
-    return defs_package(lesson).removesuffix(".defs") + ".definitions"
+def location_name(lesson: int, solution: bool = False) -> str:
+    return f"lesson_{lesson}_completed" if solution else f"lesson_{lesson}"
 
 
-def load_defs_folder(package: str) -> dg.Definitions:
-    """Load every definition in a defs folder, as `dg.load_from_defs_folder` does for a project."""
+def workspace_yaml(lessons: list[int], solution: bool = False) -> str:
+    """A Dagster workspace file with one code location per lesson (no Dagster import needed)."""
+    lines = ["# Written by `course dev`: one code location per lesson.", "load_from:"]
+    for lesson in lessons:
+        lines += [
+            "  - python_module:",
+            f"      module_name: {location_module(lesson, solution)}",
+            f"      location_name: {location_name(lesson, solution)}",
+            f"      working_directory: {settings.PROJECT_ROOT.as_posix()}",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+# -- loading (these import Dagster) -------------------------------------------------
+
+_loading: set[str] = set()
+
+
+def load_defs_folder(package: str):
+    """Every definition in a defs folder, as `dg.load_from_defs_folder` does for a project."""
+    import dagster as dg
+
     module = importlib.import_module(package)
-    with warnings.catch_warnings():
-        # Loading plain Python modules from a defs folder is marked "preview" in
-        # Dagster 1.13; `dg` itself loads them the same way, so the warning is noise.
-        warnings.simplefilter("ignore", dg.PreviewWarning)
-        warnings.simplefilter("ignore", dg.BetaWarning)
-        return dg.ComponentTree.from_module(
-            defs_module=module, project_root=settings.PROJECT_ROOT
-        ).build_defs()
+    _loading.add(package)
+    try:
+        with warnings.catch_warnings():
+            # Loading plain Python modules from a defs folder is marked "preview" in
+            # Dagster 1.13; `dg` itself loads them the same way, so the warning is noise.
+            warnings.simplefilter("ignore", dg.PreviewWarning)
+            warnings.simplefilter("ignore", dg.BetaWarning)
+            return dg.ComponentTree.from_module(
+                defs_module=module, project_root=settings.PROJECT_ROOT
+            ).build_defs()
+    finally:
+        _loading.discard(package)
 
 
-def lesson_from_env() -> int | None:
-    """The lesson `COURSE_LESSON` selects for the root code location (None: the workspace)."""
-    value = os.environ.get("COURSE_LESSON", "").strip().lower()
-    if value in ("", WORKSPACE):
-        return None
+def defs_folder(package: str):
+    """The code location of a lesson whose definitions are the files of `package`.
+
+    A lesson's definitions.py says `defs = defs_folder(__package__)`. When the
+    folder is loaded, definitions.py is one of its files, and meets itself: that
+    inner call adds nothing.
+    """
+    import dagster as dg
+
+    @dg.definitions
+    def defs() -> dg.Definitions:
+        if package in _loading:
+            return dg.Definitions()
+        return load_defs_folder(package)
+
+    return defs
+
+
+def load_location(lesson: int, solution: bool = False):
+    """The Definitions of your lesson N, or of its completed code."""
+    import dagster as dg
+
+    module = importlib.import_module(location_module(lesson, solution))
+    defs = module.defs
+    return defs() if callable(defs) and not isinstance(defs, dg.Definitions) else defs
+
+
+def lesson_from_env() -> int:
+    """The lesson COURSE_LESSON names: the one plain `dg` commands at the root load."""
+    value = settings.get("COURSE_LESSON", str(DEFAULT_LESSON)).lower().removeprefix("lesson_")
     if not value.isdigit():
-        raise ValueError(f"COURSE_LESSON must be a lesson number or 'workspace', not {value!r}.")
+        raise ValueError(
+            f"COURSE_LESSON must be a lesson number such as 3, not {value!r} "
+            "(set in your shell, .env or .env.example)."
+        )
     return int(value)
-
-
-TARGETS = ("solution", "workspace")
 
 
 def current_target() -> str:
     """What tests and notebooks run: `solution` (default) or `workspace` (COURSE_TARGET)."""
-    target = os.environ.get("COURSE_TARGET", "").strip().lower() or "solution"
+    target = settings.get("COURSE_TARGET", "solution").lower()
     if target not in TARGETS:
         raise ValueError(f"COURSE_TARGET must be 'solution' or 'workspace', not {target!r}.")
     return target
 
 
-def load_code_location(lesson: int | None) -> dg.Definitions:
-    """Lesson N's completed code as one Definitions object (None: the workspace).
-
-    Most lessons keep their code in a defs folder; lesson 8 wires its modules
-    into a Definitions object by hand in definitions.py, which is what it teaches.
-    """
-    package = defs_package(lesson)
-    if lesson is not None and not (PACKAGE_DIR / f"lesson_{lesson}" / "defs").is_dir():
-        return importlib.import_module(definitions_module(lesson)).defs()  # @dg.definitions
-    return load_defs_folder(package)
-
-
-def load_lesson(lesson: int, target: str | None = None) -> dg.Definitions:
-    """The code graded for a lesson: its completed code, or your whole workspace."""
-    target = target or current_target()
-    return load_code_location(None if target == "workspace" else lesson)
+def load_lesson(lesson: int, target: str | None = None):
+    """The code graded for lesson N: its completed code, or your own lesson N."""
+    return load_location(lesson, solution=(target or current_target()) == "solution")

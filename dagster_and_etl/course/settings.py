@@ -13,7 +13,7 @@ at import time, so tests can point them elsewhere.
 `apply_to_environ()` (called when the `dagster_and_etl` package is imported)
 copies the settings you have not exported into `os.environ`, with paths made
 absolute. That is what lets `dg.EnvVar("POSTGRES_PORT")` in a lesson, and
-`{{ env.DUCKDB_DATABASE }}` in component YAML, see the same values as the
+`env.DUCKDB_DATABASE` in component YAML, see the same values as the
 `course` commands.
 """
 

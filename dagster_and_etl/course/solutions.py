@@ -1,5 +1,11 @@
-"""Solution branches: `lesson-N-solution` is your current commit with the workspace
-(`dagster_and_etl/defs/`) replaced by lesson N's completed code.
+"""Solution branches: `lesson-N-solution` is your current commit with one folder changed,
+your lesson N (`dagster_and_etl/defs/lesson_N/`), which holds lesson N's completed code.
+
+Because each branch changes only that folder, you can take one lesson's
+solution and keep your other lessons as they are:
+
+    course solution 3                                          # asks first
+    git checkout lesson-3-solution -- dagster_and_etl/defs/lesson_3
 
 The branches are written with git's plumbing commands into a private index, so
 building them never touches the files of the branch you are on. Building them
@@ -10,43 +16,51 @@ from __future__ import annotations
 
 import os
 import tempfile
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
-from dagster_and_etl.course import locations
-from dagster_and_etl.course.starters import WORKSPACE, git
+from dagster_and_etl.course import locations, starters
+from dagster_and_etl.course.starters import git
 
-# Lesson 8 wires its modules in definitions.py instead of a defs folder; on its
-# branch the workspace is one module that hands over that Definitions object.
-WIRED_LESSON_MODULE = '''"""Lesson {lesson}'s completed code, as this branch's workspace."""
-
-from {module} import defs as lesson_{lesson}  # noqa: F401
-'''
+# The workspace folder keeps its own definitions.py (the code location) and
+# __init__.py; everything else comes from the completed code.
+KEPT_FROM_WORKSPACE = ("__init__.py", "definitions.py")
 
 
 def branch_name(lesson: int) -> str:
     return f"lesson-{lesson}-solution"
 
 
-def _tree_entries(lesson: int) -> list[tuple[str, str, str]]:
-    """(mode, blob, path) for every file the solution branch's workspace holds."""
-    source = Path("dagster_and_etl") / f"lesson_{lesson}" / "defs"
-    listing = git("ls-tree", "-r", "HEAD", "--", source.as_posix()).decode().splitlines()
-    entries = []
-    for line in listing:
+def _blobs(ref: str, folder: str) -> dict[str, tuple[str, str]]:
+    """{path relative to folder: (mode, blob)} of every file under `folder` at `ref`."""
+    entries = {}
+    for line in git("ls-tree", "-r", ref, "--", folder).decode().splitlines():
         meta, path = line.split("\t", 1)
         mode, _, blob = meta.split()
-        entries.append((mode, blob, (WORKSPACE / Path(path).relative_to(source)).as_posix()))
-    if entries:
-        return entries
-    module = locations.definitions_module(lesson)
-    files = {
-        WORKSPACE / "__init__.py": f'"""Lesson {lesson}, completed."""\n',
-        WORKSPACE / f"lesson_{lesson}.py": WIRED_LESSON_MODULE.format(lesson=lesson, module=module),
-    }
-    for path, text in files.items():
-        blob = git("hash-object", "-w", "--stdin", input=text.encode()).decode().strip()
-        entries.append(("100644", blob, path.as_posix()))
+        entries[PurePosixPath(path).relative_to(folder).as_posix()] = (mode, blob)
     return entries
+
+
+def solution_files(lesson: int, ref: str = "HEAD") -> dict[str, tuple[str, str]]:
+    """The files of your lesson N folder on its solution branch: {path: (mode, blob)}.
+
+    Lessons with a defs folder: the completed defs files, plus the workspace's
+    definitions.py and __init__.py. Lesson 8, wired by hand: the completed
+    lesson's files, its definitions.py included. Lesson 5 also brings the dlt
+    sources module, which sits beside its defs folder.
+    """
+    completed = f"dagster_and_etl/lesson_{lesson}"
+    workspace = starters.lesson_folder(lesson).as_posix()
+    defs = _blobs(ref, f"{completed}/defs")
+    ours = _blobs(ref, workspace)
+    if defs:
+        files = {name: entry for name, entry in defs.items() if name not in KEPT_FROM_WORKSPACE}
+        files.update({name: ours[name] for name in KEPT_FROM_WORKSPACE if name in ours})
+        files.update({n: e for n, e in _blobs(ref, completed).items() if n == "sources.py"})
+    else:
+        files = {n: e for n, e in _blobs(ref, completed).items() if n != "__init__.py"}
+        if "__init__.py" in ours:
+            files["__init__.py"] = ours["__init__.py"]
+    return {f"{workspace}/{name}": entry for name, entry in files.items()}
 
 
 def require_clean_tree() -> None:
@@ -60,19 +74,19 @@ def require_clean_tree() -> None:
 def build(lesson: int) -> str:
     """Create or move `lesson-N-solution`; return the new commit's id."""
     base = git("rev-parse", "HEAD").decode().strip()
+    workspace = starters.lesson_folder(lesson).as_posix()
     with tempfile.TemporaryDirectory() as folder:
         # A private index: the real one, and the files on disk, are never touched.
         private = {**os.environ, "GIT_INDEX_FILE": str(Path(folder) / "index")}
         git("read-tree", base, env=private)
-        workspace = WORKSPACE.as_posix()
         git("rm", "-r", "--cached", "--quiet", "--ignore-unmatch", "--", workspace, env=private)
-        for mode, blob, path in _tree_entries(lesson):
+        for path, (mode, blob) in solution_files(lesson, base).items():
             git("update-index", "--add", "--cacheinfo", f"{mode},{blob},{path}", env=private)
         tree = git("write-tree", env=private).decode().strip()
     message = (
-        f"Lesson {lesson} solution: the workspace holds lesson {lesson}'s completed code\n\n"
-        f"Built by `course solutions` from {base[:12]}: dagster_and_etl/defs/ is replaced by "
-        f"dagster_and_etl/lesson_{lesson}/. Grade it with `course check {lesson}`."
+        f"Lesson {lesson} solution: {workspace} holds lesson {lesson}'s completed code\n\n"
+        f"Built by `course solutions` from {base[:12]}. Only {workspace}/ differs from that "
+        f"commit. Take it with `course solution {lesson}`, then `course check {lesson}`."
     )
     commit = git("commit-tree", tree, "-p", base, "-m", message).decode().strip()
     git("update-ref", f"refs/heads/{branch_name(lesson)}", commit)
@@ -82,3 +96,13 @@ def build(lesson: int) -> str:
 def build_all(lessons: list[int] | None = None) -> dict[int, str]:
     require_clean_tree()
     return {lesson: build(lesson) for lesson in lessons or locations.completed_lessons()}
+
+
+def take(lesson: int) -> list[str]:
+    """Put lesson N's solution into your lesson N folder (building its branch if need be)."""
+    if lesson not in locations.completed_lessons():
+        raise ValueError(f"Lesson {lesson} has no completed code.")
+    branch = branch_name(lesson)
+    if not starters.ref_exists(branch):
+        build(lesson)
+    return starters.restore(lesson, branch)

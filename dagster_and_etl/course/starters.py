@@ -7,7 +7,6 @@ own history: by default `origin/main` (your clone's copy of the course), else
 
 from __future__ import annotations
 
-import os
 import subprocess
 from pathlib import Path
 
@@ -26,7 +25,7 @@ def git(*args: str, input: bytes | None = None, env: dict[str, str] | None = Non
     return result.stdout
 
 
-def _ref_exists(ref: str) -> bool:
+def ref_exists(ref: str) -> bool:
     try:
         git("rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
     except RuntimeError:
@@ -36,9 +35,9 @@ def _ref_exists(ref: str) -> bool:
 
 def starter_ref() -> str:
     """The commit whose workspace files count as the starters."""
-    candidates = [os.environ.get("COURSE_STARTER_REF", ""), "origin/main", "main", "HEAD"]
+    candidates = [settings.get("COURSE_STARTER_REF"), "origin/main", "main", "HEAD"]
     for ref in filter(None, candidates):
-        if _ref_exists(ref):
+        if ref_exists(ref):
             return ref
     raise RuntimeError("No git history found: the starter files come from git.")
 
@@ -47,9 +46,9 @@ def lesson_folder(lesson: int) -> Path:
     return WORKSPACE / f"lesson_{lesson}"
 
 
-def starter_files(lesson: int) -> dict[str, bytes]:
-    """Each starter file of lesson N (path relative to the repository) and its content."""
-    ref = starter_ref()
+def starter_files(lesson: int, ref: str | None = None) -> dict[str, bytes]:
+    """Each file of lesson N's folder at `ref` (the starters by default), and its content."""
+    ref = ref or starter_ref()
     names = git("ls-tree", "-r", "--name-only", ref, "--", lesson_folder(lesson).as_posix())
     return {name: git("show", f"{ref}:{name}") for name in names.decode().splitlines()}
 
@@ -76,15 +75,20 @@ def reset(lesson: int) -> list[str]:
 
     Returns the paths that changed.
     """
-    starters = starter_files(lesson)
-    if not starters:
-        raise ValueError(f"Lesson {lesson} has no starter files in {starter_ref()}.")
+    return restore(lesson, starter_ref())
+
+
+def restore(lesson: int, ref: str) -> list[str]:
+    """Make lesson N's folder what it is at `ref`; return the paths that changed."""
+    wanted = starter_files(lesson, ref)
+    if not wanted:
+        raise ValueError(f"Lesson {lesson} has no files in {ref}.")
     changed = []
     for name in current_files(lesson):
-        if name not in starters:
+        if name not in wanted:
             (settings.PROJECT_ROOT / name).unlink()
             changed.append(name)
-    for name, content in starters.items():
+    for name, content in wanted.items():
         path = settings.PROJECT_ROOT / name
         if not path.exists() or path.read_bytes() != content:
             path.parent.mkdir(parents=True, exist_ok=True)

@@ -3,9 +3,8 @@
 It works, and it builds exactly the tables the organized project builds (a test
 checks), but every concern lives here at once: data loading, joins, analysis,
 partitions, the ad-hoc request, its sensor, the schedule and the wiring.
-Lesson 8 takes it apart into modules; compare with the files next to this one.
-
-    dg dev -m dagster_and_etl.lesson_8.before
+Lesson 8 takes it apart into modules. Your workspace (dagster_and_etl/defs/lesson_8/)
+starts with a copy of this file; the completed code's modules sit next to this one.
 """
 
 import datetime as dt

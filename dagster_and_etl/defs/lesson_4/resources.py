@@ -1,4 +1,5 @@
 import dagster as dg
+from dagster_duckdb import DuckDBResource
 from pydantic import Field
 
 from dagster_and_etl.course import settings
@@ -25,6 +26,8 @@ class NASAResource(dg.ConfigurableResource):
 def resources() -> dg.Definitions:
     return dg.Definitions(
         resources={
+            # Given: lesson 2's DuckDB resource, the one file every lesson loads into.
+            "database": DuckDBResource(database=str(settings.duckdb_database())),
             "nasa": NASAResource(
                 api_key=dg.EnvVar("NASA_API_KEY"), base_url=settings.nasa_api_base_url()
             ),

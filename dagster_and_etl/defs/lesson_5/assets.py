@@ -5,8 +5,13 @@ from dagster_dlt.translator import DltResourceTranslatorData
 from dagster_and_etl.course.dlt_pipelines import course_pipeline
 from dagster_and_etl.course.workspace import todo
 
-from ..lesson_4.assets import NasaDate, nasa_partition
-from ..lesson_4.resources import NASAResource
+# Given: lesson 2's import_file (with its run config) and lesson 4's date config,
+# partitions and resource, imported from their completed code. Importing
+# import_file puts it in this code location, upstream of dlt_csv_assets.
+from dagster_and_etl.lesson_2.defs.assets import import_file  # noqa: F401 (Step 4 uses it)
+from dagster_and_etl.lesson_4.defs.assets import NasaDate, nasa_partition
+from dagster_and_etl.lesson_4.defs.resources import NASAResource
+
 from .sources import csv_source, simple_source
 
 DUCKDB_POOL = "duckdb"

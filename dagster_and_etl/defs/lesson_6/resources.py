@@ -1,5 +1,7 @@
 import dagster as dg
+from dagster_duckdb import DuckDBResource
 
+from dagster_and_etl.course import settings
 from dagster_and_etl.course.workspace import ResourceNotWrittenYet
 
 
@@ -7,11 +9,12 @@ from dagster_and_etl.course.workspace import ResourceNotWrittenYet
 def resources() -> dg.Definitions:
     # TODO: a SlingResource with two SlingConnectionResources, MY_POSTGRES (its
     # settings from the POSTGRES_* variables through dg.EnvVar) and MY_DUCKDB.
-    # (`database` for the downstream assets is in dagster_and_etl/defs/resources.py.)
     return dg.Definitions(
         resources={
+            # Given: lesson 2's DuckDB resource, for the downstream assets.
+            "database": DuckDBResource(database=str(settings.duckdb_database())),
             "sling": ResourceNotWrittenYet(
                 lesson=6, resource="sling", section="Step 2: Sling connections as resources"
-            )
+            ),
         }
     )

@@ -1,5 +1,5 @@
 """Lesson 8 (capstone): organize the sales project. Read lessons/lesson_8_capstone.md.
 
-dagster_and_etl/lesson_8/before.py is the whole project in one file: take it
-apart into the modules of this folder.
+before.py is the whole project in one file, and definitions.py serves it as it
+is. Take it apart into the modules of this folder, wiring them in definitions.py.
 """

@@ -1,5 +1,3 @@
-"""Resources shared by every lesson in your workspace."""
-
 import dagster as dg
 
 from dagster_and_etl.course.workspace import ResourceNotWrittenYet
@@ -7,7 +5,7 @@ from dagster_and_etl.course.workspace import ResourceNotWrittenYet
 
 @dg.definitions
 def resources() -> dg.Definitions:
-    # TODO (lesson 2, "Step 2: a DuckDB resource"): replace the placeholder with a
+    # TODO ("Step 2: a DuckDB resource"): replace the placeholder with a
     # DuckDBResource whose database is settings.duckdb_database().
     return dg.Definitions(
         resources={
