@@ -70,6 +70,7 @@ def page_quick_start_command() -> str:
     return script
 
 
+@pytest.mark.section("Step 1: a dlt quick start")
 def test_the_pages_quick_start_command_loads_your_simple_source(
     target, duckdb_path, private_dlt_state
 ):
