@@ -71,7 +71,7 @@ def page_quick_start_command() -> str:
 
 
 @pytest.mark.section("Step 1: a dlt quick start")
-def test_the_pages_quick_start_command_loads_your_simple_source(
+def test_the_quick_start_command_on_the_page_loads_your_records(
     target, duckdb_path, private_dlt_state
 ):
     """Step 1's command runs the quick start on your simple_source: customers with ids and names."""
