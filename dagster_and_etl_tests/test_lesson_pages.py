@@ -119,6 +119,9 @@ def test_every_stub_points_at_a_real_section():
 # the same section. A command runs the completed code when it names it: `--solution`,
 # `-m dagster_and_etl.lesson_N…`, COURSE_TARGET=solution, a file or an import under
 # dagster_and_etl/lesson_N/ run from the shell, or pytest without the workspace target.
+# A shell line that runs your lesson but whose comment calls it the completed code
+# (`course dev 2  # lesson 2's completed code`, true before each lesson had two code
+# locations) fails too.
 
 FENCE = re.compile(r"^```(?P<lang>\S*)\s*$")
 SPAN = re.compile(r"`([^`\n]+)`")
@@ -177,6 +180,9 @@ def run_steps(text: str) -> list[tuple[str, list[tuple[str, str]]]]:
             elif fence in SHELL_LANGUAGES:
                 command = re.sub(r"(^|\s)#.*$", "", line)  # a comment explains, never runs
                 if kind := run_kind(command, shell=True):
+                    comment = line[len(command) :]
+                    if kind == "workspace" and "completed" in comment:
+                        kind = "mislabelled"  # runs your lesson, says it runs the completed code
                     sections[-1][1].append((kind, line.strip()))
         elif opening:
             flush_prose()
@@ -213,7 +219,11 @@ def completed_before_workspace(text: str) -> list[str]:
             continue
         seen_workspace = False
         for kind, command in steps:
-            if kind == "workspace":
+            if kind == "mislabelled":
+                problems.append(
+                    f"section {heading!r}: runs your lesson, not the completed code: {command}"
+                )
+            elif kind == "workspace":
                 seen_workspace = True
             elif not seen_workspace:
                 problems.append(f"section {heading!r}: {command}")
@@ -243,5 +253,7 @@ def test_the_run_step_rule_tells_the_two_apart():
     prose_import = "## A\n\nIt says `from dagster_and_etl.lesson_2.defs.assets import x`.\n"
     assert completed_before_workspace(prose_import) == []
     assert completed_before_workspace("## A\n\n```bash\npython3 -m pytest --nbmake nb/\n```\n")
+    mislabelled = "## A\n\n```bash\ncourse dev 3\ncourse dev 2   # lesson 2's completed code\n```\n"
+    assert completed_before_workspace(mislabelled)
     workspace_notebooks = "## A\n\n```bash\nCOURSE_TARGET=workspace pytest --nbmake x\n```\n"
     assert completed_before_workspace(workspace_notebooks) == []
