@@ -333,13 +333,13 @@ def s3() -> None:
 
 
 @s3.command("start")
-@click.option("--port", type=int, default=9000, show_default=True)
-def s3_start(port: int) -> None:
+@click.option("--port", type=int, help="Default: the port of AWS_ENDPOINT_URL_S3, else 9000.")
+def s3_start(port: int | None) -> None:
     """Start it in the background with the course's bucket. Safe to run twice."""
     from dagster_and_etl.course import s3_server
 
     try:
-        state = s3_server.start_background(port)
+        state = s3_server.start_background(port or s3_server.default_port())
     except RuntimeError as error:
         raise click.ClickException(str(error)) from error
     click.echo(s3_server.status())

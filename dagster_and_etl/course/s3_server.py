@@ -20,11 +20,16 @@ import socket
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 from dagster_and_etl.course import settings
 
 DEFAULT_PORT = 9000
-STATE_FILE = settings.STAGING_DIR / "s3_server.json"
+
+
+def state_file() -> Path:
+    """Where `course s3 start` notes the server's process and port (in COURSE_STAGING_DIR)."""
+    return settings.staging_dir() / "s3_server.json"
 
 
 class LocalS3:
@@ -135,7 +140,7 @@ def _port_open(host: str, port: int) -> bool:
 
 def _read_state() -> dict | None:
     try:
-        state = json.loads(STATE_FILE.read_text(encoding="utf-8"))
+        state = json.loads(state_file().read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
     try:
@@ -155,9 +160,22 @@ def status() -> str:
     )
 
 
+def default_port() -> int:
+    """The port of AWS_ENDPOINT_URL_S3 when it names this machine, else 9000."""
+    from urllib.parse import urlsplit
+
+    from dagster_and_etl.course.object_store import _is_local
+
+    endpoint = settings.get("AWS_ENDPOINT_URL_S3")
+    if endpoint and _is_local(endpoint) and urlsplit(endpoint).port:
+        return urlsplit(endpoint).port
+    return DEFAULT_PORT
+
+
 def settings_hint(host: str, port: int) -> str:
-    env = LocalS3(host, port).environment()
-    return "\n".join(f"    {name}={value}" for name, value in env.items())
+    """What to set: the endpoint. With a local endpoint, the region, URL style and
+    throwaway keys default to what this server accepts."""
+    return f"    AWS_ENDPOINT_URL_S3=http://{host}:{port}"
 
 
 def start_background(port: int = DEFAULT_PORT, host: str = "127.0.0.1") -> dict:
@@ -170,8 +188,9 @@ def start_background(port: int = DEFAULT_PORT, host: str = "127.0.0.1") -> dict:
             f"Port {port} on {host} is taken by another program. Start on another port with "
             "`course s3 start --port 9100`, and set AWS_ENDPOINT_URL_S3 to match."
         )
-    STATE_FILE.parent.mkdir(parents=True, exist_ok=True)
-    log = STATE_FILE.with_suffix(".log").open("w", encoding="utf-8")
+    state_path = state_file()
+    state_path.parent.mkdir(parents=True, exist_ok=True)
+    log = state_path.with_suffix(".log").open("w", encoding="utf-8")
     process = subprocess.Popen(
         [sys.executable, "-m", "dagster_and_etl.course.s3_server", host, str(port)],
         stdout=log,
@@ -184,20 +203,23 @@ def start_background(port: int = DEFAULT_PORT, host: str = "127.0.0.1") -> dict:
         if process.poll() is not None or time.monotonic() > deadline:
             process.kill()
             raise RuntimeError(
-                f"The S3 server did not start; its log is {STATE_FILE.with_suffix('.log')}."
+                f"The S3 server did not start; its log is {state_path.with_suffix('.log')}."
             )
         time.sleep(0.1)
-    server = LocalS3(host, port)
-    seed(server.client())
+    try:
+        seed(LocalS3(host, port).client())
+    except Exception:
+        os.kill(process.pid, signal.SIGTERM)
+        raise
     state = {"pid": process.pid, "host": host, "port": port, "bucket": course_bucket()}
-    STATE_FILE.write_text(json.dumps(state), encoding="utf-8")
+    state_path.write_text(json.dumps(state), encoding="utf-8")
     return state
 
 
 def stop_background() -> bool:
     """Stop the background server; False when none was running."""
     state = _read_state()
-    STATE_FILE.unlink(missing_ok=True)
+    state_file().unlink(missing_ok=True)
     if state is None:
         return False
     os.kill(state["pid"], signal.SIGTERM)
