@@ -258,3 +258,14 @@ def test_grading_the_unfilled_workspace_fails_and_points_at_the_page():
     assert "NOT WRITTEN YET: Lesson 2" in result.stdout
     assert "lessons/lesson_2_file_import.md" in result.stdout
     assert "course check 2" in result.stdout
+
+
+def test_plain_dg_dev_gets_the_course_pools_from_the_root_dagster_yaml(tmp_path):
+    """Without DAGSTER_HOME, `dg dev` at the root runs a temporary instance configured by the
+    root dagster.yaml (as Dagster does for the current folder): one DuckDB writer at a time."""
+    import dagster as dg
+    from dagster._core.instance.ref import InstanceRef
+
+    ref = InstanceRef.from_dir(str(tmp_path), config_dir=str(ROOT))
+    with dg.DagsterInstance.from_ref(ref) as instance:
+        assert instance.get_concurrency_config().pool_config.default_pool_limit == 1
