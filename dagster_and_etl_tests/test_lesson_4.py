@@ -93,6 +93,9 @@ def test_a_bad_date_is_refused_before_any_request(defs, database, server, stagin
     assert not result.success
     assert "YYYY-MM-DD" in error_of(result)
     assert server.requests == []
+    # The run launched; the asteroids step failed as it built its config.
+    failed = [event.step_key for event in result.all_events if event.is_step_failure]
+    assert failed == ["asteroids"]
 
 
 def test_a_wrong_key_says_to_set_nasa_api_key(defs, database, duckdb_path, server, staging):

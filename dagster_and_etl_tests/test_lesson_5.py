@@ -7,8 +7,11 @@ import re
 
 import dagster as dg
 import pytest
+from dagster_dlt import DagsterDltResource, dlt_assets
 
 from dagster_and_etl.course import runs, settings, warehouse
+from dagster_and_etl.course.dlt_pipelines import course_pipeline
+from dagster_and_etl.lesson_5.sources import simple_source
 from dagster_and_etl_tests.conftest import expected_asteroids, nasa_resource, read_source_rows
 
 PAGE = "lessons/lesson_5_dlt.md"
@@ -101,6 +104,33 @@ def test_dlt_assets_load_the_simple_source(defs, duckdb_path):
     types = column_types(duckdb_path, "simple", "customers")
     assert types["id"] == "BIGINT"
     assert types["name"] == "VARCHAR"
+
+
+def test_a_source_made_once_at_import_fails_its_second_run(duckdb_path):
+    """What lesson 5, Step 2 says happens when the body reuses the decorator's source."""
+
+    @dlt_assets(
+        dlt_source=simple_source(),
+        dlt_pipeline=course_pipeline("reused_pipeline", dataset_name="reused"),
+        name="reused_source_assets",
+    )
+    def reused_source_assets(context, dlt: DagsterDltResource):
+        yield from dlt.run(context=context)  # the source and pipeline made at import
+
+    def run() -> dg.ExecuteInProcessResult:
+        return dg.materialize(
+            [reused_source_assets], resources={"dlt": DagsterDltResource()}, raise_on_error=False
+        )
+
+    assert run().success
+    second = run()
+    assert not second.success
+    [failure] = [event for event in second.all_events if event.is_step_failure]
+    error = failure.step_failure_data.error
+    while error.cause is not None and "PipelineStepFailed" not in error.cls_name:
+        error = error.cause
+    assert "step=extract" in error.message
+    assert "KeyError" in error.message and "'name'" in error.message
 
 
 def test_the_dlt_progress_reaches_the_run_logs(defs, instance):
