@@ -194,6 +194,74 @@ def test_the_typing_rule_follows_imports_through_the_page():
     assert undefined_names([kit, before]) == [], "kit excerpts are for reading"
 
 
+# -- knowledge checks ----------------------------------------------------------------
+#
+# Lessons 2 to 8 end with a "Knowledge checks" section: three to five questions, each a
+# <details> block whose folded answer links to the section of the same page that explains it.
+
+DETAILS = re.compile(r"<details>(?P<body>.*?)</details>", re.DOTALL)
+ANCHOR_LINK = re.compile(r"\]\(#(?P<anchor>[^)\s]+)\)")
+
+
+def slug(heading: str) -> str:
+    """The anchor GitHub gives a heading: lower case, punctuation dropped, spaces to dashes."""
+    return re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+
+
+def headings(text: str) -> list[str]:
+    found, fenced = [], False
+    for line in text.splitlines():
+        if line.startswith("```"):
+            fenced = not fenced
+        elif not fenced and re.match(r"#{1,6} ", line):
+            found.append(line.lstrip("#").strip())
+    return found
+
+
+def knowledge_check_problems(text: str) -> list[str]:
+    sections = re.split(r"(?m)^## ", text)
+    last = sections[-1]
+    if not last.startswith("Knowledge checks\n"):
+        return ["the page does not end with a '## Knowledge checks' section"]
+    questions = DETAILS.findall(last)
+    problems = []
+    if not 3 <= len(questions) <= 5:
+        problems.append(f"{len(questions)} questions, not 3 to 5")
+    anchors = {slug(heading) for heading in headings(text)}
+    for number, body in enumerate(questions, start=1):
+        if "<summary>" not in body:
+            problems.append(f"question {number} has no <summary> (the question)")
+        links = ANCHOR_LINK.findall(body)
+        if not links:
+            problems.append(f"question {number}'s answer names no section of the page")
+        problems += [
+            f"question {number} links to #{anchor}, which is no heading of the page"
+            for anchor in links
+            if anchor not in anchors
+        ]
+    return problems
+
+
+LESSON_PAGES = [page for page in PAGES if int(page.name.split("_")[1]) >= 2]
+
+
+@pytest.mark.parametrize("page", LESSON_PAGES, ids=lambda page: page.name)
+def test_every_lesson_ends_with_knowledge_checks(page: Path):
+    problems = knowledge_check_problems(page.read_text(encoding="utf-8"))
+    assert not problems, f"{page.name}: knowledge checks:\n  " + "\n  ".join(problems)
+
+
+def test_the_knowledge_check_rule_finds_what_is_missing():
+    question = "<details>\n<summary>Q?</summary>\n\nA. See [Step 1](#step-1-a-b).\n\n</details>\n"
+    page = "# L\n\n## Step 1: a b\n\ntext\n\n## Knowledge checks\n\n" + question * 3
+    assert knowledge_check_problems(page) == []
+    assert knowledge_check_problems(page.replace("(#step-1-a-b)", "(#step-9)"))
+    assert knowledge_check_problems(page.replace("See [Step 1](#step-1-a-b).", ""))
+    assert knowledge_check_problems(page.replace(question * 3, question * 2))
+    assert knowledge_check_problems(page + "\n## Exercise\n\nmore\n")
+    assert slug("Step 2: validating the run's date") == "step-2-validating-the-runs-date"
+
+
 @pytest.mark.parametrize(
     "page", [*PAGES, settings.PROJECT_ROOT / "README.md"], ids=lambda page: page.name
 )
