@@ -262,6 +262,32 @@ def test_the_knowledge_check_rule_finds_what_is_missing():
     assert slug("Step 2: validating the run's date") == "step-2-validating-the-runs-date"
 
 
+# -- asset selections -----------------------------------------------------------------
+
+SELECTIONS = re.compile(
+    r"<!-- selections:[^\n]*-->\n(?P<table>.*?)<!-- end of selections -->", re.DOTALL
+)
+SELECTION_ROW = re.compile(r"^\| `(?P<selection>[^`]+)` \| (?P<selects>.+?) \|$", re.MULTILINE)
+
+
+def test_the_selection_table_in_lesson_8_selects_what_it_says():
+    import dagster as dg
+
+    from dagster_and_etl.lesson_8.definitions import defs
+
+    [page] = settings.LESSONS_DIR.glob("lesson_8_*.md")
+    [table] = SELECTIONS.findall(page.read_text(encoding="utf-8"))
+    rows = SELECTION_ROW.findall(table)
+    assert len(rows) >= 5
+    graph = defs().resolve_asset_graph()
+    for selection, selects in rows:
+        expected = sorted(SPAN.findall(selects))
+        found = sorted(
+            k.to_user_string() for k in dg.AssetSelection.from_string(selection).resolve(graph)
+        )
+        assert found == expected, f"lesson 8 says {selection!r} selects {expected}, not {found}"
+
+
 @pytest.mark.parametrize(
     "page", [*PAGES, settings.PROJECT_ROOT / "README.md"], ids=lambda page: page.name
 )
