@@ -6,11 +6,16 @@ Every ```python block in a page is preceded by one of two markers:
     <!-- before: why this version is wrong -->                  an intentionally flawed
                                                                  version, still valid Python
 
-An excerpt of code the learner types (anything outside the kit, dagster_and_etl/course/,
-and the tests, which pages quote for reading) can be typed as shown: every name it uses
-is a builtin, or is defined or imported in the excerpt itself or in an earlier excerpt of
-the same file on the same page (the file's import block, shown where the file first
-appears, or a definition from an earlier step).
+An excerpt of code the learner types can be typed as shown: every name it uses is a
+builtin, or is defined or imported by an excerpt of the same file in the same section
+(a step may show the file's imports after its first excerpt, or end with the whole
+file) or in an earlier section (what an earlier step had you type). Excerpts quoted for
+reading are exempt: the kit (dagster_and_etl/course/), the tests, the root code location,
+the starter files and lesson 8's one-file project.
+
+Lessons 2 to 8 end with "## Knowledge checks": three to five <details> questions, each
+answer linking to the section of the same page that explains it. Lesson 8's table of
+asset selections is checked against its completed code.
 """
 
 from __future__ import annotations
