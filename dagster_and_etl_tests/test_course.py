@@ -168,7 +168,7 @@ def test_requirements_match_the_lock():
     ]
     assert not missing, f"requirements.txt disagrees with uv.lock: {missing}; re-export it"
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    assert project["requires-python"] == ">=3.10,<3.13"
+    assert project["requires-python"] == ">=3.10,<3.14"
 
 
 def test_notebooks_are_committed_without_outputs():

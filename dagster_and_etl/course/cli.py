@@ -39,9 +39,9 @@ from dagster_and_etl.course.postgres import LocalPostgres
 def _course_env(lesson: int | None = None) -> dict[str, str]:
     """The environment course commands run `dg`, pytest and Jupyter with.
 
-    Variables you have not set take their documented default from .env.example.
+    Variables you have not set come from .env, then from .env.example (settings.py).
     """
-    env = {**settings.env_example_defaults(), **os.environ}
+    env = settings.environment()
     home = settings.dagster_home()
     env["DAGSTER_HOME"] = str(home)  # absolute, as Dagster needs
     home.mkdir(parents=True, exist_ok=True)
@@ -58,8 +58,8 @@ def _tool(name: str) -> str:
     found = str(beside_python) if beside_python.exists() else shutil.which(name)
     if not found:
         raise click.ClickException(
-            f"`{name}` is not installed here. Run `python3 -m pip install -r requirements.txt` "
-            "from the repository root first."
+            f"`{name}` is not installed here. Run `python3 course.py dev` from the repository "
+            "root: it sets up .venv/ and starts the UI from there."
         )
     return found
 
@@ -214,10 +214,14 @@ def postgres() -> None:
 
 @postgres.command("start")
 def postgres_start() -> None:
-    """Start it, creating and seeding the database the first time. Safe to run twice."""
+    """Start it, creating and seeding the database the first time. Safe to run twice.
+
+    It keeps running after this command ends, on POSTGRES_PORT (moved there if it ran
+    on another port), until `course postgres stop`.
+    """
     server = LocalPostgres()
     try:
-        server.start()
+        server.start(detach=True)
     except RuntimeError as error:
         raise click.ClickException(str(error)) from error
     click.echo(server.status())
@@ -225,7 +229,7 @@ def postgres_start() -> None:
 
 @postgres.command("status")
 def postgres_status() -> None:
-    """Say whether it runs, and where it listens."""
+    """Say whether it runs, and the port it really listens on."""
     click.echo(LocalPostgres().status())
 
 
@@ -244,7 +248,10 @@ def postgres_reset(yes: bool) -> None:
     server = LocalPostgres()
     if not yes:
         click.confirm(f"Delete everything in {server.data_dir} and reseed?", abort=True)
-    server.reset()
+    try:
+        server.reset(detach=True)
+    except RuntimeError as error:
+        raise click.ClickException(str(error)) from error
     click.echo(server.status())
 
 
