@@ -164,27 +164,30 @@ def create_venv():
     say(f"creating .venv/ with Python {sys.version.split()[0]} ({sys.executable})")
     if os.path.exists(VENV):
         shutil.rmtree(VENV)
-    try:
-        venv.EnvBuilder(with_pip=True, symlinks=not WINDOWS, prompt="dagster-and-etl").create(VENV)
-        return
-    except Exception as error:  # Debian/Ubuntu without python3-venv: no ensurepip
-        reason = str(error)
-    shutil.rmtree(VENV, ignore_errors=True)
+    reason = "it has no ensurepip module"  # Debian and Ubuntu without python3-venv
+    if has_module("ensurepip"):
+        try:
+            builder = venv.EnvBuilder(with_pip=True, symlinks=not WINDOWS, prompt="dagster-and-etl")
+            builder.create(VENV)
+            return
+        except Exception as error:
+            reason = str(error)
+        shutil.rmtree(VENV, ignore_errors=True)
     # This Python cannot put pip into a virtual environment. Two ways around that which
     # need no administrator rights: uv on PATH, or the pip this Python already has.
     uv = shutil.which("uv")
     if uv:
-        say(f"this Python has no ensurepip ({reason}); creating .venv/ with {uv}")
+        say(f"this Python cannot put pip into .venv/ ({reason}); creating it with {uv}")
         run([uv, "venv", "--quiet", "--python", sys.executable, VENV])
         return
     if has_module("pip"):
-        say("this Python has no ensurepip; putting pip into .venv/ with its own pip")
+        say(f"this Python cannot put pip into .venv/ ({reason}); using its own pip")
         venv.EnvBuilder(with_pip=False, symlinks=not WINDOWS, prompt="dagster-and-etl").create(VENV)
         run([sys.executable, "-m", "pip", "--python", venv_python(), "install", "--quiet", "pip"])
         return
     raise SetupError(
         f"this Python ({sys.executable}) cannot create a virtual environment with pip in "
-        f"it: its venv support is missing ({reason}). On Debian or Ubuntu install that once "
+        f"it ({reason}), and neither uv nor pip is at hand. On Debian or Ubuntu install that once "
         "with `sudo apt install python3-venv`; or install uv (https://docs.astral.sh/uv/) "
         "and run this command again; or run it with another Python "
         f"{versions_text()} (python.org, pyenv)."

@@ -116,7 +116,11 @@ def instance(tmp_path: Path):
 
 @pytest.fixture(scope="session")
 def postgres_server(tmp_path_factory: pytest.TempPathFactory):
-    """A real PostgreSQL server for the whole session, on a free port, seeded by seed.sql."""
+    """A real PostgreSQL server for the whole session, on a free port, seeded by seed.sql.
+
+    It stops when the session ends and, started from Python, it also dies with this
+    process (or test worker) if that is killed before it can stop it.
+    """
     from dagster_and_etl.course.postgres import LocalPostgres, PostgresSettings, free_port
 
     server = LocalPostgres(

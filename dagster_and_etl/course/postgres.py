@@ -213,11 +213,13 @@ class LocalPostgres:
                 if mode & (stat.S_IXGRP | stat.S_IXOTH) != stat.S_IXGRP | stat.S_IXOTH:
                     parent.chmod(mode | stat.S_IXGRP | stat.S_IXOTH)
         for folder, _, files in os.walk(install):  # the programs, libraries and share files
-            os.chmod(folder, os.stat(folder).st_mode | 0o055)
-            for name in files:
-                path = os.path.join(folder, name)
-                os.chmod(path, os.stat(path).st_mode | 0o044)
+            for path, bits in [(folder, 0o055), *((os.path.join(folder, f), 0o044) for f in files)]:
+                mode = os.stat(path).st_mode
+                if mode & bits != bits:
+                    os.chmod(path, mode | bits)
         os.chown(self.data_dir, entry.pw_uid, entry.pw_gid)
+        if self.log_file.exists():  # pg_ctl, running as that user, appends to it
+            os.chown(self.log_file, entry.pw_uid, entry.pw_gid)
 
     # -- where it runs ---------------------------------------------------------------------
 
