@@ -353,6 +353,13 @@ def run(command, **kwargs):
         raise SetupError("this failed: " + " ".join(command))
 
 
+def activate():
+    """What `source .venv/bin/activate` does, for the command and everything it starts."""
+    os.environ["VIRTUAL_ENV"] = VENV
+    os.environ["PATH"] = os.path.dirname(venv_python()) + os.pathsep + os.environ.get("PATH", "")
+    os.environ.pop("PYTHONHOME", None)
+
+
 def run_and_exit(command):
     """Become `command` (POSIX), so Ctrl-C and signals reach it directly."""
     sys.stdout.flush()
@@ -379,6 +386,7 @@ def main(argv):
         say(".venv/ is ready; `python3 course.py dev` starts the UI")
         return 0
     os.chdir(ROOT)
+    activate()
     run_and_exit([python] + COMMANDS[argv[0]] + argv[1:])
 
 
