@@ -10,6 +10,7 @@ import shutil
 import subprocess
 import sys
 import time
+import types
 from pathlib import Path
 
 import pytest
@@ -116,3 +117,29 @@ def test_an_unknown_command_prints_the_usage():
     )
     assert shown.returncode == 2
     assert "python3 course.py dev" in shown.stderr and "py course.py dev" in shown.stderr
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX paths")
+def test_an_unsupported_python_hands_over_to_a_supported_one_on_path(tmp_path, monkeypatch):
+    """Apple's own python3 is 3.9: course.py then runs itself with a python3.X from PATH."""
+    bootstrap = load_bootstrap()
+    this = f"python{sys.version_info[0]}.{sys.version_info[1]}"
+    tools = tmp_path / "bin"
+    tools.mkdir()
+    (tools / this).symlink_to(sys.executable)
+    monkeypatch.setenv("PATH", str(tools))
+    monkeypatch.delenv("COURSE_PY_REEXEC", raising=False)
+    monkeypatch.setattr(bootstrap, "VENV", str(tmp_path / ".venv"))  # none made yet
+    apple = types.SimpleNamespace(
+        version_info=(3, 9, 6), executable="/usr/bin/python3", stderr=sys.stderr
+    )
+    monkeypatch.setattr(bootstrap, "sys", apple)
+    handed_over = []
+    monkeypatch.setattr(bootstrap, "run_and_exit", handed_over.append)
+    bootstrap.ensure_supported_python(["dev", "2"])
+    assert handed_over == [[str(tools / this), str(BOOTSTRAP), "dev", "2"]]
+
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    monkeypatch.delenv("COURSE_PY_REEXEC")
+    with pytest.raises(bootstrap.SetupError, match="needs Python 3.10, 3.11, 3.12, 3.13"):
+        bootstrap.ensure_supported_python(["dev"])
