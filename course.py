@@ -1,4 +1,4 @@
-"""Set up the course in .venv/ and run it. Standard library only, any Python 3.
+"""Set up the course in .venv/ and run it. Standard library only, Python 3.7 or newer.
 
     python3 course.py dev     the Dagster UI on your workspace (http://127.0.0.1:3000)
     python3 course.py test    the whole test suite, notebooks included
@@ -113,7 +113,7 @@ def other_supported_python():
 
 def ensure_supported_python(argv):
     """Re-run this file with a supported Python if this one is not and .venv/ is not ready."""
-    if sys.version_info[:2] in SUPPORTED or os.environ.get("COURSE_PY_REEXEC"):
+    if sys.version_info[:2] in SUPPORTED or os.environ.pop("COURSE_PY_REEXEC", None):
         return
     if os.path.exists(venv_python()) and python_version(venv_python()) in SUPPORTED:
         return  # .venv/ was made earlier with a supported Python: this one only launches it
