@@ -60,9 +60,9 @@ def two_free_ports() -> tuple[int, int]:
 
 
 @pytest.fixture
-def scratch(tmp_path: Path):
+def scratch(postgres_folder: Path):
     """A scratch copy of the repository; whatever `course postgres` started there is stopped."""
-    folder = scratch_copy(tmp_path / "course")
+    folder = scratch_copy(postgres_folder / "course")
     yield folder
     stopped = course("postgres", "stop", cwd=folder)
     assert "stopped" in stopped.stdout, stopped.stdout + stopped.stderr
@@ -129,18 +129,19 @@ def test_status_reports_the_port_the_server_really_listens_on(scratch):
     assert stopped.stdout.startswith("stopped") and not port_is_open("127.0.0.1", second)
 
 
-def test_a_taken_port_is_named(tmp_path):
-    with LocalPostgres(tmp_path / "one", PostgresSettings.from_env(port=free_port())) as one:
-        other = LocalPostgres(tmp_path / "two", one.settings)
+def test_a_taken_port_is_named(postgres_folder):
+    where = PostgresSettings.from_env(port=free_port())
+    with LocalPostgres(postgres_folder / "one", where) as one:
+        other = LocalPostgres(postgres_folder / "two", one.settings)
         with pytest.raises(RuntimeError, match=f"Port {one.settings.port} is already taken"):
             other.start()
 
 
-def test_data_from_another_postgres_version_says_to_reset(tmp_path):
-    pgdata = tmp_path / "postgres" / "pgdata"
+def test_data_from_another_postgres_version_says_to_reset(postgres_folder):
+    pgdata = postgres_folder / "pgdata"
     pgdata.mkdir(parents=True)
     (pgdata / "PG_VERSION").write_text("16\n")
-    server = LocalPostgres(tmp_path / "postgres", PostgresSettings.from_env(port=free_port()))
+    server = LocalPostgres(postgres_folder, PostgresSettings.from_env(port=free_port()))
     with pytest.raises(RuntimeError, match="course postgres reset"):
         server.start()
 
@@ -154,7 +155,7 @@ def process_is_gone(pid: int) -> bool:
 
 
 @pytest.mark.skipif(platform.system() != "Linux", reason="the kernel's parent-death signal")
-def test_a_server_dies_with_the_process_that_started_it(tmp_path):
+def test_a_server_dies_with_the_process_that_started_it(postgres_folder):
     """Even a process killed outright (as a stuck test worker might be) takes its server along."""
     port = free_port()
     owner = textwrap.dedent(
@@ -162,7 +163,7 @@ def test_a_server_dies_with_the_process_that_started_it(tmp_path):
         import os, signal
         from dagster_and_etl.course.postgres import LocalPostgres, PostgresSettings
         where = PostgresSettings.from_env(port={port})
-        server = LocalPostgres({str(tmp_path / "postgres")!r}, where).start()
+        server = LocalPostgres({str(postgres_folder)!r}, where).start()
         print(server.postmaster().pid, flush=True)
         os.kill(os.getpid(), signal.SIGKILL)
         """

@@ -225,12 +225,21 @@ class LocalPostgres:
 
     def postmaster(self) -> Postmaster | None:
         """The running server's postmaster.pid, or None when it is not running."""
-        if not (self.pgdata / "PG_VERSION").exists():
+        running = Postmaster.read(self.pgdata)
+        if running is None:
             return None
-        status = self._run(self._bin("pg_ctl"), "status", "-D", str(self.pgdata), check=False)
-        if status.returncode != 0:
-            return None
-        return Postmaster.read(self.pgdata)
+        if self._child is not None and running.pid == self._child.pid:
+            return running if self._child.poll() is None else None
+        if IS_WINDOWS:  # no signal 0 there: ask pg_ctl
+            status = self._run(self._bin("pg_ctl"), "status", "-D", str(self.pgdata), check=False)
+            return running if status.returncode == 0 else None
+        try:
+            os.kill(running.pid, 0)  # as pg_ctl status does, without running it as another user
+        except ProcessLookupError:
+            return None  # a postmaster.pid left behind by a crash
+        except PermissionError:
+            pass  # alive, and another user's
+        return running
 
     def is_running(self) -> bool:
         return self.postmaster() is not None
@@ -362,18 +371,21 @@ class LocalPostgres:
     def stop(self) -> None:
         """Stop it (a fast shutdown: open sessions are ended). The data stays."""
         atexit.unregister(self.stop)
-        if self.is_running():
+        child, self._child = self._child, None
+        if child is not None and child.poll() is None:
+            # Our own child: signal it directly (SIGINT is the fast shutdown pg_ctl would ask
+            # for), which needs no access to its folder.
+            child.send_signal(signal.SIGINT)
+            try:
+                child.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                child.kill()
+                child.wait()
+        elif self.is_running():
             self._run(
                 self._bin("pg_ctl"), "stop", "-w", "-t", "60", "-m", "fast",
                 "-D", str(self.pgdata), check=False,
             )  # fmt: skip
-        child, self._child = self._child, None
-        if child is not None:
-            try:
-                child.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                child.kill()
-                child.wait()
 
     def reset(self, *, detach: bool = False) -> LocalPostgres:
         """Stop, delete every row and table, start again and reseed."""
