@@ -8,9 +8,11 @@ The option is copied into COURSE_TARGET so notebooks run under nbmake follow it.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import os
 import shutil
+import tempfile
 from pathlib import Path
 
 import dagster as dg
@@ -134,25 +136,50 @@ def instance(tmp_path: Path):
         yield instance
 
 
+@contextlib.contextmanager
+def folder_for_postgres():
+    """A temporary folder for a Postgres server's data, outside pytest's own.
+
+    As root, PostgreSQL runs as another user, which must be able to reach its folder;
+    but every pytest process that starts (a worker, `course check`) makes pytest's
+    temporary root private to root again, so a server's files under it can vanish
+    from under it.
+    """
+    folder = Path(tempfile.mkdtemp(prefix="course-postgres-test-"))
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture
+def postgres_folder():
+    with folder_for_postgres() as folder:
+        yield folder
+
+
 @pytest.fixture(scope="session")
-def postgres_server(tmp_path_factory: pytest.TempPathFactory):
-    """A real PostgreSQL server for the whole session, on a free port, seeded by seed.sql."""
+def postgres_server():
+    """A real PostgreSQL server for the whole session, on a free port, seeded by seed.sql.
+
+    It stops when the session ends and, started from Python, it also dies with this
+    process (or test worker) if that is killed before it can stop it.
+    """
     from dagster_and_etl.course.postgres import LocalPostgres, PostgresSettings, free_port
 
-    server = LocalPostgres(
-        tmp_path_factory.mktemp("postgres"), PostgresSettings.from_env(port=free_port())
-    )
-    try:
-        server.start()
-    except Exception as error:
-        raise CourseServiceError(
-            f"the test PostgreSQL server did not start ({str(error).splitlines()[0]}). "
-            "Check free disk space and that `course postgres start` works, then check again."
-        ) from error
-    try:
-        yield server
-    finally:
-        server.stop()
+    with folder_for_postgres() as folder:
+        server = LocalPostgres(folder, PostgresSettings.from_env(port=free_port()))
+        try:
+            server.start()
+        except Exception as error:
+            raise CourseServiceError(
+                f"the test PostgreSQL server did not start ({str(error).splitlines()[0]}). "
+                "Check free disk space and that `course postgres start` works, then check again."
+            ) from error
+        try:
+            yield server
+        finally:
+            server.stop()
 
 
 @pytest.fixture

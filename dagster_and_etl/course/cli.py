@@ -57,7 +57,7 @@ def _tool(name: str) -> str:
     if not found:
         raise click.ClickException(
             f"`{name}` is not installed here. Run `python3 course.py dev` from the repository "
-            "root, which installs the course first."
+            "root: it sets up .venv/ and starts the UI from there."
         )
     return found
 
@@ -285,12 +285,16 @@ def postgres() -> None:
 
 @postgres.command("start")
 def postgres_start() -> None:
-    """Start it, creating and seeding the database the first time. Safe to run twice."""
+    """Start it, creating and seeding the database the first time. Safe to run twice.
+
+    It keeps running after this command ends, on POSTGRES_PORT (moved there if it ran
+    on another port), until `course postgres stop`.
+    """
     from dagster_and_etl.course.postgres import LocalPostgres
 
     server = LocalPostgres()
     try:
-        server.start()
+        server.start(detach=True)
     except RuntimeError as error:
         raise click.ClickException(str(error)) from error
     click.echo(server.status())
@@ -298,7 +302,7 @@ def postgres_start() -> None:
 
 @postgres.command("status")
 def postgres_status() -> None:
-    """Say whether it runs, and where it listens."""
+    """Say whether it runs, and the port it really listens on."""
     from dagster_and_etl.course.postgres import LocalPostgres
 
     click.echo(LocalPostgres().status())
@@ -323,7 +327,10 @@ def postgres_reset(yes: bool) -> None:
     server = LocalPostgres()
     if not yes:
         click.confirm(f"Delete everything in {server.data_dir} and reseed?", abort=True)
-    server.reset()
+    try:
+        server.reset(detach=True)
+    except RuntimeError as error:
+        raise click.ClickException(str(error)) from error
     click.echo(server.status())
 
 
@@ -350,7 +357,7 @@ def s3_start(port: int | None) -> None:
 
 @s3.command("status")
 def s3_status() -> None:
-    """Say whether it runs, and where it listens."""
+    """Say whether it runs, and the port it really listens on."""
     from dagster_and_etl.course import s3_server
 
     click.echo(s3_server.status())
