@@ -15,11 +15,11 @@ from pathlib import Path
 
 import dagster as dg
 import pytest
-from dagster_duckdb import DuckDBResource
 
 from dagster_and_etl.course import locations, runs, settings
 from dagster_and_etl.course.grading import NOT_WRITTEN, SERVICE_PROBLEM, CourseServiceError
 from dagster_and_etl.course.source_files import COURSE_DATES
+from dagster_and_etl.course.warehouse import CourseDuckDBResource
 from dagster_and_etl.course.workspace import NotWrittenYet
 
 
@@ -106,8 +106,8 @@ def duckdb_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 @pytest.fixture
-def database(duckdb_path: Path) -> DuckDBResource:
-    return DuckDBResource(database=str(duckdb_path))
+def database(duckdb_path: Path) -> CourseDuckDBResource:
+    return CourseDuckDBResource(database=str(duckdb_path))
 
 
 @pytest.fixture
