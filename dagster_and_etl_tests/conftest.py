@@ -21,6 +21,7 @@ from dagster_and_etl.course.grading import NOT_WRITTEN, SERVICE_PROBLEM, CourseS
 from dagster_and_etl.course.source_files import COURSE_DATES
 from dagster_and_etl.course.warehouse import CourseDuckDBResource
 from dagster_and_etl.course.workspace import NotWrittenYet
+from dagster_and_etl_tests import leftover_processes
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -34,6 +35,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     os.environ["COURSE_TARGET"] = config.getoption("--target")
+    # No process the tests start may outlive the session (see leftover_processes.py).
+    if not config.pluginmanager.has_plugin("leftover_processes"):
+        config.pluginmanager.register(leftover_processes, "leftover_processes")
     config.addinivalue_line("markers", "solution_only: tests a helper of the completed code")
     config.addinivalue_line(
         "markers", "section(name): the lesson page section that teaches what the test checks"
