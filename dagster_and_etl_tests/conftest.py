@@ -103,9 +103,11 @@ def load_lesson(target: str):
 
 @pytest.fixture
 def duckdb_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A fresh DuckDB file for this test; DUCKDB_DATABASE points at it too."""
+    """A fresh DuckDB file for this test; DUCKDB_DATABASE points at it too, and the
+    staging folder (COURSE_STAGING_DIR) is the test's own."""
     path = tmp_path / "warehouse.duckdb"
     monkeypatch.setenv("DUCKDB_DATABASE", str(path))
+    monkeypatch.setenv("COURSE_STAGING_DIR", str(tmp_path / "staging"))
     return path
 
 
