@@ -17,12 +17,13 @@ from pathlib import Path
 
 import dagster as dg
 import pytest
-from dagster_duckdb import DuckDBResource
 
 from dagster_and_etl.course import locations, runs, settings
 from dagster_and_etl.course.grading import NOT_WRITTEN, SERVICE_PROBLEM, CourseServiceError
 from dagster_and_etl.course.source_files import COURSE_DATES
+from dagster_and_etl.course.warehouse import CourseDuckDBResource
 from dagster_and_etl.course.workspace import NotWrittenYet
+from dagster_and_etl_tests import leftover_processes
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -36,6 +37,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     os.environ["COURSE_TARGET"] = config.getoption("--target")
+    # No process the tests start may outlive the session (see leftover_processes.py).
+    if not config.pluginmanager.has_plugin("leftover_processes"):
+        config.pluginmanager.register(leftover_processes, "leftover_processes")
     config.addinivalue_line("markers", "solution_only: tests a helper of the completed code")
     config.addinivalue_line(
         "markers", "section(name): the lesson page section that teaches what the test checks"
@@ -101,15 +105,17 @@ def load_lesson(target: str):
 
 @pytest.fixture
 def duckdb_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A fresh DuckDB file for this test; DUCKDB_DATABASE points at it too."""
+    """A fresh DuckDB file for this test; DUCKDB_DATABASE points at it too, and the
+    staging folder (COURSE_STAGING_DIR) is the test's own."""
     path = tmp_path / "warehouse.duckdb"
     monkeypatch.setenv("DUCKDB_DATABASE", str(path))
+    monkeypatch.setenv("COURSE_STAGING_DIR", str(tmp_path / "staging"))
     return path
 
 
 @pytest.fixture
-def database(duckdb_path: Path) -> DuckDBResource:
-    return DuckDBResource(database=str(duckdb_path))
+def database(duckdb_path: Path) -> CourseDuckDBResource:
+    return CourseDuckDBResource(database=str(duckdb_path))
 
 
 @pytest.fixture

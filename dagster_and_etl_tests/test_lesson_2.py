@@ -203,6 +203,133 @@ def test_a_malformed_file_fails_and_keeps_the_table(
     assert raw_rows(duckdb_path) == before
 
 
+HEADER = "date,share_price,amount,spend,shift,spread"
+GOOD_ROW = "2018-01-22,301.27,1200000,300.10,302.00,299.50"
+
+
+def step_failure(result: dg.ExecuteInProcessResult) -> str:
+    """What the run's failed step says, as the UI shows it (a dg.Failure's description)."""
+    [failure] = [event for event in result.all_events if event.is_step_failure]
+    data = failure.step_failure_data
+    return data.user_failure_data.description if data.user_failure_data else data.error.message
+
+
+@pytest.mark.solution_only
+@pytest.mark.parametrize(
+    "content, line, column",
+    [
+        (f"{HEADER}\n{GOOD_ROW}\n2018-01-22,301.27,lots,300.10,302.00,299.50\n", 3, "amount"),
+        (f"{HEADER}\n2018-01-32,301.27,1200000,300.10,302.00,299.50\n", 2, "date"),
+        (f"{HEADER}\n{GOOD_ROW}\n2018-01-22,301.27,1200000,300.10,302.00\n", 3, "spread"),
+        (f"{HEADER}\n{GOOD_ROW},7\n", 2, "7 (after spread)"),
+        (f'{HEADER}\n2018-01-22,"301.27,1200000,300.10,302.00,299.50\n', 2, "share_price"),
+        ("date,amount,share_price,spend,shift,spread\n" + GOOD_ROW + "\n", 1, "share_price"),
+        ("", 1, None),
+        (f"{HEADER}\n", 2, None),
+    ],
+    ids=[
+        "word-in-a-number",
+        "impossible-date",
+        "missing-value",
+        "extra-value",
+        "open-quote",
+        "columns-swapped",
+        "empty",
+        "header-only",
+    ],
+)
+def test_a_malformed_file_names_file_line_and_column_and_changes_nothing(
+    defs, database, duckdb_path, source_dir, content, line, column
+):
+    load(defs, database, "2018-01-22.csv")
+    before = raw_rows(duckdb_path)
+    (source_dir / "bad.csv").write_text(content, encoding="utf-8")
+
+    result = load(defs, database, "bad.csv", raise_on_error=False)
+    assert not result.success
+    assert result.asset_materializations_for_node("duckdb_table") == []
+    message = step_failure(result)
+    assert message.startswith(f"{source_dir / 'bad.csv'} is malformed at line {line}")
+    if column:
+        assert f"column {column}" in message
+    assert raw_rows(duckdb_path) == before
+
+
+@pytest.mark.solution_only
+def test_the_load_on_its_own_names_the_line_and_column_too(
+    defs, database, duckdb_path, source_dir, instance
+):
+    load(defs, database, "2018-01-22.csv", instance=instance)
+    before = raw_rows(duckdb_path)
+    rows = read_source_rows(source_dir / "2018-01-22.csv")
+    rows[2]["amount"] = "lots"
+    write_csv(source_dir / "broken.csv", rows)
+    runs.materialize(  # import_file's output is stored; its check fails, as it should
+        defs,
+        ["import_file"],
+        run_config=runs.file_run_config("broken.csv"),
+        instance=instance,
+        raise_on_error=False,
+    )
+    result = runs.materialize(
+        defs, ["duckdb_table"], resources={"database": database}, instance=instance,
+        raise_on_error=False,
+    )  # fmt: skip
+    message = step_failure(result)
+    assert message.startswith(f"{source_dir / 'broken.csv'} is malformed at line 4, column amount")
+    assert raw_rows(duckdb_path) == before
+
+
+@pytest.mark.solution_only
+def test_the_file_is_parsed_once_and_the_load_takes_what_the_check_passed(
+    defs, database, duckdb_path, source_dir, monkeypatch
+):
+    """One CSV parse per run; a file changed after the check cannot slip past it."""
+    from dagster_and_etl.course import source_files
+    from dagster_and_etl.lesson_2.defs import checks
+
+    parses = []
+    real_read_csv_sql, real_parsed_copy = source_files.read_csv_sql, checks.parsed_copy
+
+    def counting_read_csv_sql(*args, **kwargs):
+        parses.append(args)
+        return real_read_csv_sql(*args, **kwargs)
+
+    def parse_then_overwrite(run_id, path, *args, **kwargs):
+        parsed = real_parsed_copy(run_id, path, *args, **kwargs)
+        rows = read_source_rows(Path(path))
+        for row in rows:
+            row["share_price"] = "-1"  # would fail the check, had it been read
+        write_csv(Path(path), rows)
+        return parsed
+
+    monkeypatch.setattr(source_files, "read_csv_sql", counting_read_csv_sql)
+    monkeypatch.setattr(checks, "parsed_copy", parse_then_overwrite)
+    original = expected_rows(source_dir / "2018-01-23.csv")
+    result = load(defs, database, "2018-01-23.csv")
+
+    assert share_price_check(result).passed
+    assert len(parses) == 1
+    assert raw_rows(duckdb_path) == original
+    assert not any((duckdb_path.parent / "staging" / "parsed").glob("*/*"))  # cleaned up
+
+
+@pytest.mark.solution_only
+def test_a_failed_run_leaves_the_database_open_to_a_plain_read(defs, duckdb_path):
+    """The lesson's database resource closes its connection when the asset raises, so a
+    read-only connection in the same process works straight away (no garbage collection)."""
+    import duckdb
+
+    database = type(defs.resources["database"])(database=str(duckdb_path))
+    with duckdb.connect(str(duckdb_path)) as conn:
+        conn.execute("create table raw_data (note varchar)")  # not the table the load expects
+    result = load(defs, database, "2018-01-22.csv", raise_on_error=False)
+    assert not result.success
+    assert "Could not load" in step_failure(result)
+    with duckdb.connect(str(duckdb_path), read_only=True) as conn:
+        assert conn.execute("select count(*) from raw_data").fetchone() == (0,)
+
+
 # Step 6: the same pipeline on S3, against the local S3 server -----------------
 
 S3_SECTION = "Step 6: the same pipeline on cloud storage"

@@ -150,6 +150,46 @@ def test_an_unreachable_api_fails_with_a_clear_message(defs, database, staging):
     assert f"127.0.0.1:{port}" in error_of(result)
 
 
+@pytest.mark.solution_only
+def test_the_stand_in_not_running_says_to_start_it(defs, database, staging):
+    """Against the real resource and a port where nothing listens: the message names the base
+    URL, `course nasa-server` and NASA_API_BASE_URL, and loads nothing."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    closed = NeoWsServer(api_key="COURSE_KEY", port=port)  # never started
+    result = run_for(
+        defs, database, nasa_resource(defs, closed, max_attempts=2), "2025-04-02",
+        raise_on_error=False,
+    )  # fmt: skip
+    [failure] = [event for event in result.all_events if event.is_step_failure]
+    message = failure.step_failure_data.user_failure_data.description
+    assert f"http://127.0.0.1:{port}" in message
+    assert "course nasa-server" in message and "NASA_API_BASE_URL" in message
+    assert "run it again later" not in message
+
+
+@pytest.mark.solution_only
+def test_a_failing_stand_in_names_its_url_and_says_to_wait(defs, database, server, staging):
+    server.fail_next(503, times=50)
+    result = run_for(
+        defs, database, nasa_resource(defs, server, max_attempts=2), "2025-04-02",
+        raise_on_error=False,
+    )  # fmt: skip
+    [failure] = [event for event in result.all_events if event.is_step_failure]
+    message = failure.step_failure_data.user_failure_data.description
+    assert f"{server.url} answered 503" in message
+    assert "up but failing" in message and "course nasa-server" not in message
+
+
+def test_the_advice_for_an_unreachable_remote_api_names_the_url_and_the_stand_in():
+    from dagster_and_etl.course.nasa_api import what_to_try
+
+    advice = what_to_try("https://api.nasa.gov", reached=False)
+    assert "https://api.nasa.gov" in advice and "internet connection" in advice
+    assert "course nasa-server" in advice
+
+
 def test_the_definitions_take_key_and_url_from_the_environment(
     load_lesson, database, duckdb_path, server, staging, monkeypatch
 ):

@@ -19,8 +19,29 @@ from typing import Any
 import dagster as dg
 import duckdb
 import pandas as pd
+from dagster_duckdb import DuckDBResource
 
 from dagster_and_etl.course import settings
+
+
+class CourseDuckDBResource(DuckDBResource):
+    """dagster-duckdb's `DuckDBResource`, closing its connection even when the asset fails.
+
+    The upstream `get_connection()` (dagster-duckdb 0.29) closes the connection
+    only when the `with` block ends normally. When an asset raises, the
+    connection stays open until Python's garbage collector finds it, and until
+    then the same process cannot open the file read-only: DuckDB refuses a
+    second connection "with a different configuration". In a notebook or a
+    test that runs assets in process, that is the very next query.
+    """
+
+    @contextmanager
+    def get_connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        with super().get_connection() as conn:
+            try:
+                yield conn
+            finally:
+                conn.close()
 
 
 @contextmanager
@@ -35,9 +56,9 @@ def read_only_connection(database: Path | str | None = None) -> Iterator[duckdb.
     try:
         conn = duckdb.connect(str(path), read_only=True)
     except duckdb.ConnectionException:
-        # A run that failed in this process can leave its connection open until
-        # garbage collection: dagster-duckdb's get_connection() does not close it
-        # when the asset raises. Collect it, then try once more.
+        # A run that failed in this process with dagster-duckdb's own resource
+        # (your workspace may use it) leaves its connection open until garbage
+        # collection; CourseDuckDBResource closes it. Collect it, then try once more.
         gc.collect()
         conn = duckdb.connect(str(path), read_only=True)
     with conn:

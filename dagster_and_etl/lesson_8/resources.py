@@ -1,8 +1,7 @@
-from dagster_duckdb import DuckDBResource
-
 from dagster_and_etl.course import settings
+from dagster_and_etl.course.warehouse import CourseDuckDBResource
 
 
-def database() -> DuckDBResource:
+def database() -> CourseDuckDBResource:
     """Shared infrastructure: the one DuckDB file every lesson uses (DUCKDB_DATABASE)."""
-    return DuckDBResource(database=str(settings.duckdb_database()))
+    return CourseDuckDBResource(database=str(settings.duckdb_database()))

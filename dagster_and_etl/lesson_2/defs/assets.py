@@ -1,9 +1,16 @@
+from pathlib import Path
+
 import dagster as dg
 import duckdb
 from dagster_duckdb import DuckDBResource
 from pydantic import Field
 
-from dagster_and_etl.course.source_files import create_table_sql, read_csv_sql, resolve_source_file
+from dagster_and_etl.course.source_files import (
+    create_table_sql,
+    discard_parsed_copies,
+    parsed_copy,
+    resolve_source_file,
+)
 from dagster_and_etl.course.warehouse import table_metadata, transaction
 
 
@@ -19,29 +26,34 @@ def import_file(context: dg.AssetExecutionContext, config: IngestionFileConfig) 
     return str(file_path)
 
 
-def replace_rows_from_file(conn: duckdb.DuckDBPyConnection, table: str, file_path: str) -> int:
-    """Load a file into `table`, replacing the rows of the dates it contains.
+def replace_rows_from_file(
+    conn: duckdb.DuckDBPyConnection, table: str, parsed: Path, source: str
+) -> int:
+    """Load a parsed file into `table`, replacing the rows of the dates it contains.
 
     Delete and insert happen in one transaction: a second load of the same
-    file leaves the same rows, and a file that fails to parse changes nothing.
+    file leaves the same rows, and a load that fails changes nothing.
     """
     conn.execute(create_table_sql(table))
-    with transaction(conn, f"load {file_path} into {table}"):
+    with transaction(conn, f"load {source} into {table}"):
         conn.execute(
-            f"create or replace temp table incoming as select * from {read_csv_sql()}",
-            [file_path],
+            f"delete from {table} where date in (select date from read_parquet(?))", [str(parsed)]
         )
-        conn.execute(f"delete from {table} where date in (select date from incoming)")
-        conn.execute(f"insert into {table} select * from incoming")
-        loaded = conn.execute("select count(*) from incoming").fetchone()[0]
-        conn.execute("drop table incoming")
+        [(loaded,)] = conn.execute(
+            f"insert into {table} select * from read_parquet(?)", [str(parsed)]
+        ).fetchall()
     return loaded
 
 
 @dg.asset(kinds={"duckdb"})
-def duckdb_table(database: DuckDBResource, import_file: str) -> dg.MaterializeResult:
+def duckdb_table(
+    context: dg.AssetExecutionContext, database: DuckDBResource, import_file: str
+) -> dg.MaterializeResult:
     """The file's rows in the DuckDB table raw_data, replacing earlier loads of the same dates."""
+    # The check has already parsed the file for this run; on its own, the load parses it here.
+    parsed = parsed_copy(context.run.run_id, import_file)
     with database.get_connection() as conn:
-        loaded = replace_rows_from_file(conn, "raw_data", import_file)
+        loaded = replace_rows_from_file(conn, "raw_data", parsed, import_file)
         metadata = table_metadata(conn, "raw_data")
+    discard_parsed_copies(context.run.run_id)
     return dg.MaterializeResult(metadata={"rows_loaded": loaded, **metadata})

@@ -4,7 +4,7 @@ from dagster_duckdb import DuckDBResource
 from pydantic import Field
 
 from dagster_and_etl.course.object_store import duckdb_use_s3, require_object, s3_uri
-from dagster_and_etl.course.source_files import read_csv_sql
+from dagster_and_etl.course.source_files import discard_parsed_copies, parsed_copy
 from dagster_and_etl.course.warehouse import table_metadata
 
 from .assets import replace_rows_from_file
@@ -32,18 +32,23 @@ def import_file_s3(context: dg.AssetExecutionContext, config: IngestionFileS3Con
     blocking=True,
     description="Every row has a share price above zero; otherwise nothing downstream loads.",
 )
-def invalid_share_price_s3(import_file_s3: str) -> dg.AssetCheckResult:
-    # The same rule as invalid_share_price, read by an in-memory DuckDB that
-    # reads the object straight from S3.
+def invalid_share_price_s3(
+    context: dg.AssetCheckExecutionContext, import_file_s3: str
+) -> dg.AssetCheckResult:
+    # The same rule as invalid_share_price, on the same kind of parsed copy: an
+    # in-memory DuckDB reads the object from S3 once, and duckdb_table_s3 loads the copy.
     with duckdb.connect() as conn:
         duckdb_use_s3(conn)
+        parsed = parsed_copy(context.run.run_id, import_file_s3, conn)
         conn.execute(
-            f"create table invalid as select * from {read_csv_sql()} "
+            "create table invalid as select * from read_parquet(?) "
             "where share_price is null or share_price <= 0",
-            [import_file_s3],
+            [str(parsed)],
         )
         metadata = table_metadata(conn, "invalid", limit=20)
     invalid_rows = metadata.pop("dagster/row_count").value
+    if invalid_rows:
+        discard_parsed_copies(context.run.run_id)  # the load will not run
     return dg.AssetCheckResult(
         passed=invalid_rows == 0,
         metadata={"invalid_rows": invalid_rows, "offending_rows": metadata["preview"]},
@@ -51,12 +56,16 @@ def invalid_share_price_s3(import_file_s3: str) -> dg.AssetCheckResult:
 
 
 @dg.asset(kinds={"duckdb"})
-def duckdb_table_s3(database: DuckDBResource, import_file_s3: str) -> dg.MaterializeResult:
+def duckdb_table_s3(
+    context: dg.AssetExecutionContext, database: DuckDBResource, import_file_s3: str
+) -> dg.MaterializeResult:
     """The object's rows in the DuckDB table raw_s3_data, loaded the same way as raw_data."""
     with database.get_connection() as conn:
         # httpfs and aws, and a secret built from the S3 settings: an endpoint
         # for the local server, or AWS's credential chain when none is set.
         duckdb_use_s3(conn)
-        loaded = replace_rows_from_file(conn, "raw_s3_data", import_file_s3)
+        parsed = parsed_copy(context.run.run_id, import_file_s3, conn)
+        loaded = replace_rows_from_file(conn, "raw_s3_data", parsed, import_file_s3)
         metadata = table_metadata(conn, "raw_s3_data")
+    discard_parsed_copies(context.run.run_id)
     return dg.MaterializeResult(metadata={"rows_loaded": loaded, **metadata})

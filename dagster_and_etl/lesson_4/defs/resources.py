@@ -2,10 +2,11 @@ import time
 
 import dagster as dg
 import requests
-from dagster_duckdb import DuckDBResource
 from pydantic import Field
 
 from dagster_and_etl.course import settings
+from dagster_and_etl.course.nasa_api import what_to_try
+from dagster_and_etl.course.warehouse import CourseDuckDBResource
 
 RETRY_STATUSES = {429, 500, 502, 503, 504}
 
@@ -34,7 +35,9 @@ class NASAResource(dg.ConfigurableResource):
                 response = requests.get(url, params=params, timeout=self.timeout_seconds)
             except requests.RequestException as error:
                 problem = f"could not reach {self.base_url} ({type(error).__name__})"
+                reached = False
             else:
+                reached = True
                 if response.ok:
                     return response.json()["near_earth_objects"]
                 if response.status_code == 403:
@@ -46,10 +49,10 @@ class NASAResource(dg.ConfigurableResource):
                     )
                 if response.status_code not in RETRY_STATUSES:
                     raise dg.Failure(
-                        description=f"NASA answered {response.status_code} for {what}: "
-                        f"{response.text[:300]}"
+                        description=f"{self.base_url} answered {response.status_code} for "
+                        f"{what}: {response.text[:300]} Check the date and NASA_API_BASE_URL."
                     )
-                problem = f"NASA answered {response.status_code}"
+                problem = f"{self.base_url} answered {response.status_code}"
             if attempt == self.max_attempts:
                 break
             wait = self._wait_before_retry(attempt, response)
@@ -61,7 +64,7 @@ class NASAResource(dg.ConfigurableResource):
         raise dg.Failure(
             description=(
                 f"Gave up on {what} after {self.max_attempts} attempts: {problem}. "
-                "Nothing was loaded; run it again later."
+                f"Nothing was loaded. {what_to_try(self.base_url, reached)}"
             )
         )
 
@@ -77,7 +80,7 @@ class NASAResource(dg.ConfigurableResource):
 def resources() -> dg.Definitions:
     return dg.Definitions(
         resources={
-            "database": DuckDBResource(database=str(settings.duckdb_database())),
+            "database": CourseDuckDBResource(database=str(settings.duckdb_database())),
             # The key is a secret: it comes from the environment, never from code.
             # NASA_API_BASE_URL points the same code at the local stand-in server.
             "nasa": NASAResource(

@@ -1,8 +1,9 @@
 import dagster as dg
-from dagster_duckdb import DuckDBResource
-from dagster_sling import SlingConnectionResource, SlingResource
+from dagster_sling import SlingConnectionResource
 
 from dagster_and_etl.course import settings
+from dagster_and_etl.course.sling_runs import CourseSlingResource
+from dagster_and_etl.course.warehouse import CourseDuckDBResource
 
 
 @dg.definitions
@@ -29,7 +30,8 @@ def resources() -> dg.Definitions:
     )
     return dg.Definitions(
         resources={
-            "sling": SlingResource(connections=[postgres, duckdb]),
-            "database": DuckDBResource(database=str(settings.duckdb_database())),
+            # dagster-sling's SlingResource with a time limit and readable errors.
+            "sling": CourseSlingResource(connections=[postgres, duckdb]),
+            "database": CourseDuckDBResource(database=str(settings.duckdb_database())),
         }
     )
