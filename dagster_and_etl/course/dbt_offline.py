@@ -22,8 +22,9 @@ def scripts_dir() -> Path:
 
 def prepare() -> None:
     """Put this environment's `dbt` first on PATH; switch off dbt's usage events."""
+    # PATH is the system's search path, not a course setting (.env.example omits it).
     scripts = str(scripts_dir())
-    path = os.getenv("PATH", "")  # the system search path, not a course setting
+    path = os.getenv("PATH", "")
     if scripts not in path.split(os.pathsep):
-        os.environ["PATH"] = os.pathsep.join([scripts, path]) if path else scripts
+        os.environ.update(PATH=os.pathsep.join([scripts, path]) if path else scripts)
     os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
