@@ -258,3 +258,21 @@ def test_grading_the_unfilled_workspace_fails_and_points_at_the_page():
     assert "NOT WRITTEN YET: Lesson 2" in result.stdout
     assert "lessons/lesson_2_file_import.md" in result.stdout
     assert "course check 2" in result.stdout
+
+
+def test_plain_dg_dev_gets_the_course_pools_from_the_root_dagster_yaml(tmp_path):
+    """Without DAGSTER_HOME, `dg dev` at the root runs a temporary instance configured by the
+    root dagster.yaml (as Dagster does for the current folder): one DuckDB writer at a time."""
+    import dagster as dg
+    from dagster._core.instance.ref import InstanceRef
+
+    ref = InstanceRef.from_dir(str(tmp_path), config_dir=str(ROOT))
+    with dg.DagsterInstance.from_ref(ref) as instance:
+        assert instance.get_concurrency_config().pool_config.default_pool_limit == 1
+
+
+def test_lesson_8_starts_from_the_same_one_file_project_as_the_completed_code():
+    """The lesson 8 starter's before.py is the completed code's before.py, which a lesson 8
+    test proves builds the same tables as the organized project."""
+    starter = starters.starter_files(8)["dagster_and_etl/defs/lesson_8/before.py"]
+    assert starter == (ROOT / "dagster_and_etl" / "lesson_8" / "before.py").read_bytes()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import dagster as dg
 import pytest
@@ -60,6 +61,33 @@ def test_the_quick_start_script_loads_the_records(duckdb_path, private_dlt_state
     assert column_types(duckdb_path, "simple", "customers")["score"] == "DOUBLE"
     assert private_dlt_state.joinpath("simple_pipeline").is_dir()
     assert str(duckdb_path) in capsys.readouterr().out
+
+
+def page_quick_start_command() -> str:
+    """The Python that Step 1 of the page runs on your own simple_source (a heredoc)."""
+    page = (settings.PROJECT_ROOT / PAGE).read_text(encoding="utf-8")
+    [script] = re.findall(r"python - <<'EOF'\n(.*?)\nEOF\n", page, re.DOTALL)
+    return script
+
+
+@pytest.mark.section("Step 1: a dlt quick start")
+def test_the_quick_start_command_on_the_page_loads_your_records(
+    target, duckdb_path, private_dlt_state
+):
+    """Step 1's command runs the quick start on your simple_source: customers with ids and names."""
+    script = page_quick_start_command()
+    assert "dagster_and_etl.defs.lesson_5.sources" in script, "the page runs your own source"
+    if target == "solution":
+        script = script.replace("dagster_and_etl.defs.lesson_5.", "dagster_and_etl.lesson_5.")
+    exec(compile(script, PAGE, "exec"), {})
+    rows = warehouse.fetch(
+        "select id, name from simple.customers order by id", database=duckdb_path
+    )
+    assert rows, f"simple_source yielded no customers ({PAGE}, Step 1: a dlt quick start)"
+    assert all(id_ is not None and name for id_, name in rows), (
+        f"every customer needs an id and a name, found {rows} ({PAGE}, Step 1: a dlt quick start)"
+    )
+    assert private_dlt_state.joinpath("simple_pipeline").is_dir()
 
 
 def test_dlt_assets_load_the_simple_source(defs, duckdb_path):

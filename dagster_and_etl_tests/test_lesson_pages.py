@@ -110,3 +110,150 @@ def test_every_stub_points_at_a_real_section():
         assert section in headings, (
             f"{path.name} points at a missing section of {page.name}: {section}"
         )
+
+
+# -- "run it" steps: your own code first ------------------------------------------
+#
+# Where a page (or a notebook's text, or the README) tells you to run something,
+# it runs your lesson first; the completed code comes second, as a fallback, in
+# the same section. A command runs the completed code when it names it: `--solution`,
+# `-m dagster_and_etl.lesson_N…`, COURSE_TARGET=solution, a file or an import under
+# dagster_and_etl/lesson_N/ run from the shell, or pytest without the workspace target.
+# A shell line that runs your lesson but whose comment calls it the completed code
+# (`course dev 2  # lesson 2's completed code`, true before each lesson had two code
+# locations) fails too.
+
+FENCE = re.compile(r"^```(?P<lang>\S*)\s*$")
+SPAN = re.compile(r"`([^`\n]+)`")
+COMPLETED_RUN = [
+    re.compile(r"--solution\b"),
+    re.compile(r"-m\s+dagster_and_etl\.lesson_\d"),
+    re.compile(r"COURSE_TARGET=solution|--target[ =]solution"),
+    re.compile(r"\bpython3?\s+\S*dagster_and_etl/lesson_\d"),
+]
+# Only where Python runs from the shell: a `python -c` command, or a shell block.
+COMPLETED_IMPORT = re.compile(r"\b(from|import)\s+dagster_and_etl\.lesson_\d")
+WORKSPACE_RUN = [
+    re.compile(r"\bcourse (dev|check)\b"),
+    re.compile(r"\bdg (dev|launch|check|list)\b"),
+    re.compile(r"dagster_and_etl\.defs\.lesson_\d"),
+    re.compile(r"COURSE_TARGET=workspace|--target[ =]workspace"),
+]
+SHELL_LANGUAGES = {"bash", "sh", "shell", "console"}
+# README sections that are not a learner's "run it" step: the CI test command (it
+# grades the completed code on purpose) and the instructors' notes.
+NOT_RUN_STEPS = {"Quick start", "For instructors"}
+
+
+def run_kind(command: str, shell: bool) -> str | None:
+    """'completed', 'workspace' or None (not a command that runs lesson code)."""
+    if any(pattern.search(command) for pattern in COMPLETED_RUN):
+        return "completed"
+    runs_python = shell or re.search(r"\bpython3?\s+-c\b", command)
+    if runs_python and COMPLETED_IMPORT.search(command):
+        return "completed"
+    starts_pytest = command.lstrip().startswith(("pytest", "python"))
+    if re.search(r"\bpytest\b", command) and (shell or starts_pytest):
+        return "workspace" if "workspace" in command else "completed"
+    if any(pattern.search(command) for pattern in WORKSPACE_RUN):
+        return "workspace"
+    return None
+
+
+def run_steps(text: str) -> list[tuple[str, list[tuple[str, str]]]]:
+    """[(section heading, [(kind, command), …])] in page order."""
+    sections: list[tuple[str, list[tuple[str, str]]]] = [("(top)", [])]
+    paragraph: list[str] = []
+    fence: str | None = None
+
+    def flush_prose() -> None:
+        for span in SPAN.findall(" ".join(paragraph)):
+            if kind := run_kind(span, shell=False):
+                sections[-1][1].append((kind, span))
+        paragraph.clear()
+
+    for line in text.splitlines():
+        opening = FENCE.match(line)
+        if fence is not None:
+            if line.startswith("```"):
+                fence = None
+            elif fence in SHELL_LANGUAGES:
+                command = re.sub(r"(^|\s)#.*$", "", line)  # a comment explains, never runs
+                if kind := run_kind(command, shell=True):
+                    comment = line[len(command) :]
+                    if kind == "workspace" and "completed" in comment:
+                        kind = "mislabelled"  # runs your lesson, says it runs the completed code
+                    sections[-1][1].append((kind, line.strip()))
+        elif opening:
+            flush_prose()
+            fence = opening.group("lang")
+        elif line.startswith("#"):
+            flush_prose()
+            sections.append((line.lstrip("#").strip(), []))
+        elif not line.strip():
+            flush_prose()
+        else:
+            paragraph.append(line)
+    flush_prose()
+    return sections
+
+
+def documents_with_run_steps() -> list[tuple[str, str]]:
+    import json
+
+    documents = [(page.name, page.read_text(encoding="utf-8")) for page in PAGES]
+    documents.append(("README.md", (settings.PROJECT_ROOT / "README.md").read_text("utf-8")))
+    for notebook in sorted(settings.NOTEBOOKS_DIR.glob("lesson_*.ipynb")):
+        cells = json.loads(notebook.read_text(encoding="utf-8"))["cells"]
+        text = "\n\n".join(
+            "".join(cell["source"]) for cell in cells if cell["cell_type"] == "markdown"
+        )
+        documents.append((notebook.name, text))
+    return documents
+
+
+def completed_before_workspace(text: str) -> list[str]:
+    problems = []
+    for heading, steps in run_steps(text):
+        if heading in NOT_RUN_STEPS:
+            continue
+        seen_workspace = False
+        for kind, command in steps:
+            if kind == "mislabelled":
+                problems.append(
+                    f"section {heading!r}: runs your lesson, not the completed code: {command}"
+                )
+            elif kind == "workspace":
+                seen_workspace = True
+            elif not seen_workspace:
+                problems.append(f"section {heading!r}: {command}")
+    return problems
+
+
+@pytest.mark.parametrize(
+    "name, text", documents_with_run_steps(), ids=[n for n, _ in documents_with_run_steps()]
+)
+def test_run_steps_run_your_own_code_first(name: str, text: str):
+    problems = completed_before_workspace(text)
+    assert not problems, (
+        f"{name} runs the completed code before giving the form that runs your own lesson "
+        "(give that first, in the same section):\n  " + "\n  ".join(problems)
+    )
+
+
+def test_the_run_step_rule_tells_the_two_apart():
+    ok = "## Try it\n\n```bash\ncourse dev 3\ncourse dev 3 --solution\n```\n"
+    assert completed_before_workspace(ok) == []
+    assert completed_before_workspace("## Try it\n\nRun `course dev 3 --solution`.\n")
+    assert completed_before_workspace(
+        "## A\n\n`course dev 3`\n\n## B\n\n```bash\npython -m dagster_and_etl.lesson_5.x\n```\n"
+    )
+    shell_import = "## A\n\n```bash\npython -c 'from dagster_and_etl.lesson_2.defs import x'\n```\n"
+    assert completed_before_workspace(shell_import)
+    prose_import = "## A\n\nIt says `from dagster_and_etl.lesson_2.defs.assets import x`.\n"
+    assert completed_before_workspace(prose_import) == []
+    assert completed_before_workspace("## A\n\n```bash\npython3 -m pytest --nbmake nb/\n```\n")
+    mislabelled = "## A\n\n```bash\ncourse dev 3\ncourse dev 2   # lesson 2's completed code\n```\n"
+    assert completed_before_workspace(mislabelled)
+    workspace_notebooks = "## A\n\n```bash\nCOURSE_TARGET=workspace pytest --nbmake x\n```\n"
+    assert completed_before_workspace(workspace_notebooks) == []

@@ -102,16 +102,36 @@ def test_solutions_taken_one_lesson_at_a_time_are_graded_alone(clone, tmp_path):
     hints = [line for line in six if "->" in line]
     assert hints and all("lessons/lesson_6_sling.md" in line for line in hints), "\n".join(six)
 
-    taken = course("solution", "6", "--yes", cwd=worktree)
-    assert taken.returncode == 0, taken.stderr
     rest = [str(n) for n in locations.completed_lessons() if n not in (3, 8)]
-    graded = course("check", *rest, cwd=worktree)
+    for lesson in rest:  # lesson 6 included, now with `course solution`
+        taken = course("solution", lesson, "--yes", cwd=worktree)
+        assert taken.returncode == 0, taken.stderr
+    graded = course("check", "6", cwd=worktree)
     assert graded.returncode == 0, graded.stdout
     assert "FAIL" not in graded.stdout
+    # Every lesson taken: each of your locations now defines what the completed one does
+    # (the files are the completed ones, so grading them is grading the completed code).
+    compare = subprocess.run(
+        [sys.executable, "-c", SAME_DEFINITIONS], cwd=worktree, capture_output=True, text=True
+    )
+    assert compare.returncode == 0, compare.stdout + compare.stderr
     # Only the lessons taken differ from the commit; grading wrote nothing else.
     changed = git("status", "--porcelain", cwd=worktree).split("\n")
-    taken_folders = {f"dagster_and_etl/defs/lesson_{n}/" for n in (3, 6, 8)}
+    taken_folders = {f"dagster_and_etl/defs/lesson_{n}/" for n in locations.completed_lessons()}
     assert all(any(f in line for f in taken_folders) for line in changed if line), changed
+
+
+SAME_DEFINITIONS = """
+from dagster_and_etl.course import locations
+from dagster_and_etl_tests.test_course import definitions_summary
+for n in locations.completed_lessons():
+    mine = definitions_summary(locations.load_location(n))
+    completed = definitions_summary(locations.load_location(n, solution=True))
+    mine["schedules"] = {s.name for s in locations.load_location(n).schedules or []}
+    completed["schedules"] = {s.name for s in locations.load_location(n, True).schedules or []}
+    assert mine == completed, (n, mine, completed)
+print("same")
+"""
 
 
 def test_solutions_refuse_a_dirty_tree(clone):
