@@ -10,7 +10,8 @@ Importing it does three things every lesson, test and notebook relies on:
   sends no usage events (course/dbt_offline.py).
 """
 
-from dagster_and_etl.course import dbt_offline, settings, sling_offline
+import dagster_and_etl.course.dbt_offline as dbt_offline
+from dagster_and_etl.course import settings, sling_offline
 
 settings.apply_to_environ()
 sling_offline.prepare()
