@@ -89,7 +89,21 @@ def test_dbt_writes_to_the_course_duckdb_file(defs, duckdb_path):
     )
 
 
-@pytest.mark.section("Step 4: the dbt project as assets")
+def first_difference(found: list[tuple], expected: list[tuple], columns: str) -> str:
+    """The first row where two sorted result sets differ, in words."""
+    found_by_key = {row[:2]: row for row in found}
+    for row in expected:
+        have = found_by_key.get(row[:2])
+        if have != row:
+            return (
+                f"for {row[:2]} ({columns}) the orders in Postgres give {row[2:]}, "
+                f"found {have[2:] if have else 'no row'}"
+            )
+    extra = sorted(set(found_by_key) - {row[:2] for row in expected})
+    return f"rows that no order implies: {extra[:3]}"
+
+
+@pytest.mark.section("Step 1: a tour of the dbt project")
 def test_marts_hold_what_the_source_rows_imply(defs, postgres, duckdb_path):
     """Each customer's and category's monthly revenue equals the sum of quantity times price
     over their orders in Postgres, and every dbt test passes on the course's data."""
@@ -108,9 +122,8 @@ def test_marts_hold_what_the_source_rows_imply(defs, postgres, duckdb_path):
         "select customer_id, month, orders, revenue from customer_monthly_revenue order by 1, 2",
         database=duckdb_path,
     )
-    assert found == expected, (
-        f"customer_monthly_revenue has {len(found)} rows; the orders in Postgres imply "
-        f"{len(expected)}, first {expected[:1]}, and found first {found[:1]}"
+    assert found == expected, "customer_monthly_revenue: " + first_difference(
+        found, expected, "customer_id, month; orders, revenue"
     )
     names = dict(
         warehouse.fetch(
@@ -118,7 +131,7 @@ def test_marts_hold_what_the_source_rows_imply(defs, postgres, duckdb_path):
             database=duckdb_path,
         )
     )
-    assert names[1] == "Ada Lovelace"
+    assert names[1] == "Ada Lovelace", f"customer 1 is named {names[1]!r}, not 'Ada Lovelace'"
 
     by_category = postgres_rows(
         postgres,
@@ -129,7 +142,9 @@ def test_marts_hold_what_the_source_rows_imply(defs, postgres, duckdb_path):
         "select category, month, revenue from category_monthly_revenue order by 1, 2",
         database=duckdb_path,
     )
-    assert found == by_category
+    assert found == by_category, "category_monthly_revenue: " + first_difference(
+        found, by_category, "category, month; revenue"
+    )
 
 
 @pytest.mark.section("Incremental models")
