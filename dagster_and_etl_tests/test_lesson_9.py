@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import re
 
 import dagster as dg
 import pytest
@@ -53,11 +54,14 @@ def postgres_rows(postgres, sql: str) -> list[tuple]:
 
 
 def failed_steps(result: dg.ExecuteInProcessResult) -> str:
-    return "; ".join(
-        event.step_failure_data.error.message.strip().splitlines()[0]
-        for event in result.all_events
-        if event.is_step_failure
-    )
+    """What each failed step said: dbt's own error line (such as "IO Error: ...") if any."""
+    said = []
+    for event in result.all_events:
+        if event.is_step_failure:
+            message = re.sub(r"\x1b\[[0-9;]*m", "", event.step_failure_data.error.message)
+            lines = [line.strip() for line in message.strip().splitlines() if line.strip()]
+            said.append(next((line for line in lines if re.match(r"\w+ Error: ", line)), lines[0]))
+    return "; ".join(said)
 
 
 def checks(result: dg.ExecuteInProcessResult) -> dict[str, bool]:
