@@ -51,10 +51,12 @@ class Check:
         return self.name.removeprefix("test_").replace("_", " ")
 
     def where(self, lesson: int) -> str:
-        section = self.section
-        if not section:
-            match = INLINE_SECTION.search(self.message)
-            section = next((g for g in match.groups() if g), "") if match else ""
+        """The page section to read: a stub names where its own piece is taught, which
+        beats the test's section; otherwise the test's, or one its message names."""
+        match = INLINE_SECTION.search(self.message)
+        named = next((g for g in match.groups() if g), "") if match else ""
+        stub = self.message.startswith(NOT_WRITTEN)
+        section = (named if stub else "") or self.section or named
         return f'{lesson_page(lesson)}, "{section}"' if section else lesson_page(lesson)
 
     def found(self) -> str:

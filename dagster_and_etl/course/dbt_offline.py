@@ -1,0 +1,30 @@
+"""dbt for lesson 9, offline and found wherever the course runs.
+
+dagster-dbt runs dbt as a command, `dbt`, looked up on PATH. A learner who runs
+`.venv/bin/python -m pytest` or a notebook kernel without activating the
+environment has no `dbt` on PATH, so the folder of this Python's scripts is put
+first. dbt's anonymous usage events are switched off too: the course sends
+nothing anywhere, and dbt needs no network otherwise (the lesson's project has
+no packages to `dbt deps`).
+"""
+
+from __future__ import annotations
+
+import os
+import sysconfig
+from pathlib import Path
+
+
+def scripts_dir() -> Path:
+    """Where this Python environment installs commands such as `dbt`."""
+    return Path(sysconfig.get_path("scripts"))
+
+
+def prepare() -> None:
+    """Put this environment's `dbt` first on PATH; switch off dbt's usage events."""
+    # PATH is the system's search path, not a course setting (.env.example omits it).
+    scripts = str(scripts_dir())
+    path = os.getenv("PATH", "")
+    if scripts not in path.split(os.pathsep):
+        os.environ.update(PATH=os.pathsep.join([scripts, path]) if path else scripts)
+    os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")

@@ -1,0 +1,1 @@
+"""Lesson 9, completed: a dbt project transforms the Sling copies inside DuckDB."""

@@ -1,0 +1,39 @@
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
+
+from dagster_and_etl.course import settings
+
+DBT_PROJECT_DIR = Path(__file__).with_name("dbt_project")
+
+dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR)
+
+# Parse the dbt project into target/manifest.json as this code loads, so a changed
+# model or test shows up at once. A deployment parses while it builds its image
+# and sets DAGSTER_DBT_PARSE_PROJECT_ON_LOAD=0 to load the manifest it shipped.
+if settings.get("DAGSTER_DBT_PARSE_PROJECT_ON_LOAD") == "1":
+    dbt_project.preparer.prepare(dbt_project)
+
+
+class ShopTranslator(DagsterDbtTranslator):
+    """How dbt's nodes look in Dagster: here, one asset group per dbt folder."""
+
+    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        # A model's fqn is [project, folder, ..., name]: group by its folder,
+        # staging or marts. Seeds sit at the top of seeds/: group them as "seeds".
+        fqn = dbt_resource_props["fqn"]
+        return fqn[1] if dbt_resource_props["resource_type"] == "model" else "seeds"
+
+
+@dbt_assets(
+    manifest=dbt_project.manifest_path,
+    project=dbt_project,
+    dagster_dbt_translator=ShopTranslator(),
+    pool="duckdb",
+)
+def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
+    """The shop's dbt seeds, models and tests, built in dependency order."""
+    yield from dbt.cli(["build"], context=context).stream()
