@@ -225,7 +225,7 @@ class LocalPostgres:
         s = self.settings
         with self._admin_connection() as conn:
             conn.execute(
-                sql.SQL("create role {} login password {}").format(
+                sql.SQL("create role {} login createdb password {}").format(
                     sql.Identifier(s.user), sql.Literal(s.password)
                 )
             )
