@@ -290,3 +290,22 @@ def test_sensor_requests_load_the_file(defs, database, duckdb_path, instance, se
         )
     counts = rows_by_partition(duckdb_path, "raw_dynamic_partition_data")
     assert counts == {day: source_count(sensor_folder, day) for day in COURSE_DATES}
+
+
+# Optional: running by default (lesson 3, Step 3) -------------------------------
+
+
+def test_the_running_by_default_variants_start_running_and_behave_the_same(
+    defs, instance, sensor_folder
+):
+    from dagster_and_etl.lesson_3 import running_by_default as on
+
+    assert on.import_partition_schedule_on.default_status == dg.DefaultScheduleStatus.RUNNING
+    assert on.dynamic_sensor_on.default_status == dg.DefaultSensorStatus.RUNNING
+    # The lesson's own start stopped, and the variants are not in its code location.
+    assert defs.resolve_sensor_def("dynamic_sensor").default_status == (
+        dg.DefaultSensorStatus.STOPPED
+    )
+    assert "dynamic_sensor_on" not in {sensor.name for sensor in defs.sensors or []}
+    context = dg.build_sensor_context(instance=instance, cursor=None, definitions=defs)
+    assert requested(on.dynamic_sensor_on(context)) == list(COURSE_DATES)
