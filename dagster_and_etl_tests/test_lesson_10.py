@@ -113,6 +113,16 @@ def test_the_run_queue_monitoring_and_retries(
         )
 
 
+@pytest.mark.section("Step 4: A schedule that runs every minute")
+def test_the_scheduled_job_has_a_run_timeout(load_lesson):
+    """row_counts_job declares how long a run may take (the dagster/max_runtime tag), so
+    run monitoring fails a stuck run."""
+    job = load_lesson(10).resolve_job_def("row_counts_job")
+    limit = job.tags.get("dagster/max_runtime")
+    assert limit is not None, "row_counts_job has no dagster/max_runtime tag"
+    assert 0 < float(limit) <= 3600
+
+
 # -- the deployment, for real ---------------------------------------------------------------
 
 
@@ -418,11 +428,17 @@ def run_scenario(d: Deployment, lesson_10: str) -> None:
     d.wait_for("webserver answers", lambda: web_answers(d), START_SECONDS)
     d.wait_for("code locations loaded", lambda: loaded_locations(d, locations_needed), 120)
     # The failure alert is on by default; it only reports failures after its first tick.
-    d.wait_for(
-        "failure alert's first tick",
-        lambda: sensor_ticks(d, lesson_10, "run_failure_alert"),
-        60,
-    )
+    try:
+        d.wait_for(
+            "failure alert's first tick",
+            lambda: sensor_ticks(d, lesson_10, "run_failure_alert"),
+            45,
+        )
+    except AssertionError as error:
+        d.problems["alert"] = (
+            f"{str(error).splitlines()[0]} (run_failure_alert must be on by default: "
+            "default_status=dg.DefaultSensorStatus.RUNNING)"
+        )
 
     for location, sensor in [
         ("lesson_3_completed", "dynamic_sensor"),
@@ -432,9 +448,12 @@ def run_scenario(d: Deployment, lesson_10: str) -> None:
         assert result["startSensor"]["__typename"] == "Sensor", result
     result = d.graphql(
         START_SCHEDULE, selector=selector(lesson_10, scheduleName="row_counts_schedule")
-    )
-    assert result["startSchedule"]["__typename"] == "ScheduleStateResult", result
-    schedule_state = result["startSchedule"]["scheduleState"]["id"]
+    )["startSchedule"]
+    schedule_state = None
+    if result["__typename"] == "ScheduleStateResult":
+        schedule_state = result["scheduleState"]["id"]
+    else:
+        d.problems["schedule"] = f"row_counts_schedule could not be turned on: {result}"
 
     d.timings["sensors on"] = round(time.monotonic() - d.started, 1)
 
@@ -471,18 +490,27 @@ def run_scenario(d: Deployment, lesson_10: str) -> None:
             for r in run_records(d, "row_counts_job")
             if r.dagster_run.tags.get("dagster/schedule_name")
         ]
-        if scheduled and "schedule stopped" not in d.timings:
+        if scheduled and schedule_state and "schedule stopped" not in d.timings:
             # One tick is enough to see; more would only lengthen the run queue.
             d.graphql(STOP_SCHEDULE, id=schedule_state)
             d.timings["schedule stopped"] = round(time.monotonic() - d.started, 1)
         scheduled = [r for r in scheduled if finished(r)]
-        done = len(good) >= 2 and len(asked) >= 2 and len(broken) >= 2 and scheduled
-        return (good, asked, broken, scheduled) if done and course_alerts(d) else None
+        done = len(good) >= 2 and len(asked) >= 2 and len(broken) >= 2
+        done = done and (scheduled or "schedule" in d.problems)
+        return (good, asked, broken, scheduled) if done else None
 
     d.notes["second_round"] = d.wait_for(
         "changed files loaded, retry, schedule and alert", second_round,
         min(PHASE_SECONDS, remaining()),
     )  # fmt: skip
+    if "alert" not in d.problems:
+        try:
+            d.wait_for("alert written", lambda: course_alerts(d), min(30, remaining()))
+        except AssertionError:
+            d.problems["alert"] = (
+                "run_failure_alert wrote nothing to alerts.log in the staging folder within "
+                "30 s of the failed runs"
+            )
     d.notes["runs"] = run_records(d)
     with d.instance() as opened:
         d.notes["rows_loaded"] = [
@@ -558,6 +586,8 @@ def test_the_request_sensor_runs_a_new_and_a_changed_request(deployment):
 def test_the_schedule_tick_creates_the_run(deployment):
     """The schedule, turned on, ticks and its run snapshots the row counts of the warehouse."""
     scenario_ran(deployment)
+    if "schedule" in deployment.problems:
+        pytest.fail(deployment.problems["schedule"], pytrace=False)
     *_, scheduled = deployment.notes["second_round"]
     run = scheduled[0].dagster_run
     assert run.status == dg.DagsterRunStatus.SUCCESS, f"the scheduled run ended {run.status}"
@@ -590,6 +620,8 @@ def test_a_failed_run_is_retried_and_its_alert_arrives(deployment):
     assert all(r.dagster_run.status == dg.DagsterRunStatus.FAILURE for r in broken)
     retried = [r for r in broken if r.dagster_run.tags.get("dagster/parent_run_id")]
     assert len(retried) == 1, "the failed run was not retried exactly once"
+    if "alert" in deployment.problems:
+        pytest.fail(deployment.problems["alert"], pytrace=False)
     alerts = course_alerts(deployment)
     original = broken[0].dagster_run.run_id
     assert any(original in line for line in alerts), f"no alert names run {original}: {alerts}"
