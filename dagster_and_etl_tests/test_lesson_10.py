@@ -509,7 +509,7 @@ def run_scenario(d: Deployment, lesson_10: str) -> None:
         except AssertionError:
             d.problems["alert"] = (
                 "run_failure_alert wrote nothing to alerts.log in the staging folder within "
-                "30 s of the failed runs"
+                "30 s of lesson 3's failed runs (is it watching every code location?)"
             )
     d.notes["runs"] = run_records(d)
     with d.instance() as opened:
@@ -520,6 +520,10 @@ def run_scenario(d: Deployment, lesson_10: str) -> None:
             ).records
         ]
         d.notes["has_partition"] = opened.has_dynamic_partition("dynamic_partition", "2018-01-22")
+
+
+def clock(timestamp: float | None) -> str:
+    return time.strftime("%H:%M:%S", time.gmtime(timestamp)) if timestamp else "(still running)"
 
 
 def course_alerts(d: Deployment) -> list[str]:
@@ -607,7 +611,8 @@ def test_runs_never_overlap(deployment):
     assert len(spans) >= 6
     for (_, end, job), (next_start, _, next_job) in zip(spans, spans[1:], strict=False):
         assert end is not None and next_start >= end, (
-            f"{next_job} started at {next_start} while {job} ran until {end}"
+            f"{next_job} started at {clock(next_start)} while {job} ran until {clock(end)}: "
+            "two runs wrote the DuckDB file at once"
         )
 
 
