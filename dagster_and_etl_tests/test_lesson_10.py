@@ -90,6 +90,46 @@ def test_the_instance_keeps_runs_events_and_schedules_in_postgres(
         assert opened.get_runs_count() >= 0  # it really connects
 
 
+def course_command(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "dagster_and_etl.course", *args],
+        env={**os.environ, **env}, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+
+
+@pytest.mark.section("Step 1: Dagster's own data in Postgres")
+def test_course_instance_creates_the_database_and_writes_dagster_yaml(
+    target, postgres_server, tmp_path
+):
+    """`course instance` creates the Dagster database, copies your dagster.yaml into
+    DAGSTER_HOME and opens it on Postgres."""
+    database = f"dagster_{uuid.uuid4().hex[:10]}"
+    env = instance_env(postgres_server, database, tmp_path / "home")
+    args = ["instance", "--solution"] if target == "solution" else ["instance"]
+    done = course_command(*args, env=env)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert f"created the database {database}" in done.stdout
+    written = (tmp_path / "home" / "dagster.yaml").read_text(encoding="utf-8")
+    source = course_instance.instance_yaml_source(target == "solution")
+    assert written == source.read_text(encoding="utf-8")
+    assert "PostgresRunStorage" in done.stdout, done.stdout
+    again = course_command(*args, env=env)
+    assert f"found the database {database}" in again.stdout, again.stdout + again.stderr
+
+
+@pytest.mark.solution_only
+def test_course_instance_says_what_to_do_when_postgres_is_down(tmp_path):
+    """Without a Postgres server, `course instance` says how to start one."""
+    from dagster_and_etl.course.postgres import free_port
+
+    env = {"POSTGRES_PORT": str(free_port()), "DAGSTER_HOME": str(tmp_path / "home")}
+    done = course_command("instance", "--solution", env=env)
+    assert done.returncode == 1
+    assert "Postgres is not reachable" in done.stderr
+    assert "course postgres start" in done.stderr
+    assert not (tmp_path / "home" / "dagster.yaml").exists()
+
+
 @pytest.mark.section("Step 2: One DuckDB writer at a time, a timeout and a retry")
 def test_the_run_queue_monitoring_and_retries(
     target, postgres_server, dagster_database, tmp_path, monkeypatch

@@ -339,11 +339,11 @@ def instance_command(solution: bool) -> None:
     from dagster_and_etl.course import instance
     from dagster_and_etl.course.postgres import PostgresSettings
 
-    env = _course_env()
+    env = settings.environment()  # not _course_env(): no default dagster.yaml to back up
     home = Path(env["DAGSTER_HOME"])
     database = instance.dagster_database()
     try:
-        created = instance.ensure_database(PostgresSettings.from_env(database=database), database)
+        created = instance.ensure_database(PostgresSettings.from_env(), database)
         backup = instance.write_instance(home, instance.instance_yaml_source(solution))
     except (RuntimeError, FileNotFoundError) as error:
         raise click.ClickException(str(error)) from error

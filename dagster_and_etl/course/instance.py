@@ -54,11 +54,17 @@ def ensure_database(postgres_settings, name: str) -> bool:
             "`course postgres start` (or check POSTGRES_HOST and POSTGRES_PORT), then run "
             "`course instance` again."
         )
-    with psycopg.connect(s.conninfo(), autocommit=True) as conn:
-        found = conn.execute("select 1 from pg_database where datname = %s", [name]).fetchone()
-        if found:
-            return False
-        conn.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
+    try:
+        with psycopg.connect(s.conninfo(), autocommit=True) as conn:
+            found = conn.execute("select 1 from pg_database where datname = %s", [name])
+            if found.fetchone():
+                return False
+            conn.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
+    except psycopg.Error as error:
+        raise RuntimeError(
+            f"Could not create the database {name} on {s.describe()} as {s.user}: "
+            f"{str(error).strip().splitlines()[-1]}. Check POSTGRES_USER and POSTGRES_PASSWORD."
+        ) from error
     return True
 
 
