@@ -290,3 +290,35 @@ def test_each_pages_asset_graph_matches_the_code(lesson):
     assert diagrams.current_block(lesson) == diagrams.block(lesson), (
         f"lesson {lesson}'s page has an outdated asset graph: run `course diagram {lesson} --write`"
     )
+
+
+def test_course_s3_start_status_stop(tmp_path, monkeypatch):
+    """`course s3 start` runs a local S3 server in the background with the course's files in
+    its bucket; `status` reports it and `stop` ends it."""
+    from click.testing import CliRunner
+
+    from dagster_and_etl.course import cli
+    from dagster_and_etl.course.postgres import free_port
+    from dagster_and_etl.course.s3_server import LocalS3
+
+    monkeypatch.setenv("COURSE_STAGING_DIR", str(tmp_path))
+    port = free_port()
+    runner = CliRunner()
+    started = runner.invoke(cli.main, ["s3", "start", "--port", str(port)])
+    try:
+        assert started.exit_code == 0, started.output
+        assert f"AWS_ENDPOINT_URL_S3=http://127.0.0.1:{port}" in started.output
+        listing = (
+            LocalS3(port=port)
+            .client()
+            .list_objects_v2(
+                Bucket=settings.get("COURSE_S3_BUCKET"), Prefix=settings.get("COURSE_S3_PREFIX")
+            )
+        )
+        names = sorted(item["Key"].rsplit("/", 1)[-1] for item in listing["Contents"])
+        assert names == sorted(path.name for path in settings.source_dir().glob("*.csv"))
+        assert "runs at" in runner.invoke(cli.main, ["s3", "status"]).output
+    finally:
+        stopped = runner.invoke(cli.main, ["s3", "stop"])
+    assert "Stopped" in stopped.output
+    assert "not running" in runner.invoke(cli.main, ["s3", "status"]).output
