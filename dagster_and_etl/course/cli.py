@@ -387,7 +387,11 @@ def serve(lessons: tuple[int, ...], solution: bool, completed: tuple[int, ...], 
             locations.location_module(lesson, completed_code)
     except ValueError as error:
         raise click.ClickException(str(error)) from error
-    sys.exit(instance.serve(chosen, port=port, env=_course_env(), echo=click.echo))
+    try:
+        code = instance.serve(chosen, port=port, env=_course_env(), echo=click.echo)
+    except RuntimeError as error:  # a code server that did not start; the others are stopped
+        raise click.ClickException(str(error)) from error
+    sys.exit(code)
 
 
 @main.group()
