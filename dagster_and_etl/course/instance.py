@@ -110,14 +110,6 @@ def describe(instance) -> dict[str, str]:
 # -- course serve --------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def grpc_workspace_yaml(servers: Mapping[str, int]) -> str:
     """A workspace file naming one gRPC code server per location, as deploy/workspace.yaml."""
     lines = ["# Written by `course serve`: one gRPC code server per lesson.", "load_from:"]
@@ -171,6 +163,8 @@ def serve(
 
     Returns an exit code: 0 after Ctrl-C (or SIGTERM), 1 if a process stopped by itself.
     """
+    from dagster_and_etl.course.postgres import free_port
+
     home = Path(env["DAGSTER_HOME"])
     bin_dir = Path(sys.executable).parent
     processes: list[subprocess.Popen] = []
@@ -185,7 +179,7 @@ def serve(
         servers = {}
         for lesson, solution in locations_to_serve:
             name = locations.location_name(lesson, solution)
-            servers[name] = free_port()
+            servers[name] = free_port()  # from course.postgres: any free local port
             command = [
                 str(bin_dir / "dagster"), "api", "grpc",
                 "-m", locations.location_module(lesson, solution),
