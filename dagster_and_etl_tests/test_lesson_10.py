@@ -655,12 +655,12 @@ def test_runs_never_overlap(deployment):
         for r in deployment.notes["runs"]
         if r.start_time is not None
     )
-    assert len(spans) >= 6
     for (_, end, job), (next_start, _, next_job) in zip(spans, spans[1:], strict=False):
         assert end is not None and next_start >= end, (
             f"{next_job} started at {clock(next_start)} while {job} ran until {clock(end)}: "
             "two runs wrote the DuckDB file at once"
         )
+    assert len(spans) >= 5, f"only {len(spans)} runs started; the scenario needs at least 5"
 
 
 @pytest.mark.section("Step 3: An alert when a run fails")
@@ -668,13 +668,13 @@ def test_a_failed_run_is_retried_and_its_alert_arrives(deployment):
     """A run that fails is retried once, and the failure sensor writes an alert line for it
     to alerts.log."""
     scenario_ran(deployment)
+    for problem in ("retry", "alert"):
+        if problem in deployment.problems:
+            pytest.fail(deployment.problems[problem], pytrace=False)
     _, _, broken, _ = deployment.notes["second_round"]
     assert all(r.dagster_run.status == dg.DagsterRunStatus.FAILURE for r in broken)
     retried = [r for r in broken if r.dagster_run.tags.get("dagster/parent_run_id")]
     assert len(retried) == 1, "the failed run was not retried exactly once"
-    for problem in ("retry", "alert"):
-        if problem in deployment.problems:
-            pytest.fail(deployment.problems[problem], pytrace=False)
     alerts = course_alerts(deployment)
     original = broken[0].dagster_run.run_id
     assert any(original in line for line in alerts), f"no alert names run {original}: {alerts}"

@@ -174,6 +174,17 @@ def serve(
         nonlocal stopping
         stopping = True
 
+    # Open the instance once first: its storage is created (or migrated) by one process,
+    # not raced by several (SQLite, in particular, fails when they race), and a database
+    # that cannot be reached is reported before anything starts.
+    opened = subprocess.run(
+        [sys.executable, "-c", "import dagster as dg; dg.DagsterInstance.get().dispose()"],
+        env=dict(env), cwd=home, capture_output=True, text=True,
+    )  # fmt: skip
+    if opened.returncode != 0:
+        last = (opened.stderr.strip().splitlines() or ["no message"])[-1]
+        raise RuntimeError(f"Dagster cannot open the instance in {home}: {last}")
+
     previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
         servers = {}
