@@ -183,7 +183,9 @@ class Deployment:
     env: dict[str, str]
     log: Path
     started: float = field(default_factory=time.monotonic)
-    seen_pids: set[int] = field(default_factory=set)
+    # psutil.Process objects remember each process's start time, so a PID that the
+    # system reuses later for another program is never mistaken for ours.
+    seen: dict[int, psutil.Process] = field(default_factory=dict)
     problems: dict[str, str] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
     notes: dict[str, object] = field(default_factory=dict)
@@ -207,7 +209,8 @@ class Deployment:
     def remember_processes(self) -> None:
         try:
             parent = psutil.Process(self.process.pid)
-            self.seen_pids.update(child.pid for child in parent.children(recursive=True))
+            for child in parent.children(recursive=True):
+                self.seen.setdefault(child.pid, child)
         except psutil.NoSuchProcess:
             pass
 
@@ -250,14 +253,13 @@ class Deployment:
         except ProcessLookupError:
             pass
         deadline = time.monotonic() + STOP_SECONDS
-        while time.monotonic() < deadline and any(psutil.pid_exists(p) for p in self.seen_pids):
+        while time.monotonic() < deadline and any(c.is_running() for c in self.seen.values()):
             time.sleep(0.5)
-        for pid in self.seen_pids:
+        for child in self.seen.values():
             try:
-                child = psutil.Process(pid)
-                if child.status() != psutil.STATUS_ZOMBIE:
+                if child.is_running() and child.status() != psutil.STATUS_ZOMBIE:
                     self.left_running.append(" ".join(child.cmdline()[:4]))
-                    child.kill()
+                    child.kill()  # psutil refuses if the PID now belongs to another process
             except psutil.NoSuchProcess:
                 pass
         try:
@@ -685,5 +687,5 @@ def test_every_process_is_stopped(deployment):
     """Ctrl-C (SIGINT) stops `course serve` and every process it started."""
     deployment.stop()
     assert deployment.process.returncode is not None
-    assert deployment.seen_pids, "no child process was seen"
+    assert deployment.seen, "no child process was seen"
     assert not deployment.left_running, f"still running after stop: {deployment.left_running}"
