@@ -30,7 +30,8 @@ import pytest
 
 from dagster_and_etl.course import settings
 
-PAGES = sorted(settings.LESSONS_DIR.glob("lesson_*.md"))
+# In lesson order: lesson_10 comes after lesson_9, not before lesson_1.
+PAGES = sorted(settings.LESSONS_DIR.glob("lesson_*.md"), key=lambda p: int(p.name.split("_")[1]))
 BLOCK = re.compile(r"(?P<marker><!--[^\n]*-->)?\n*```python\n(?P<code>.*?)```", re.DOTALL)
 MARKER = re.compile(r"<!--\s*(?P<kind>excerpt|before):\s*(?P<value>.+?)\s*-->")
 LINK = re.compile(r"\[[^\]]*\]\((?P<target>[^)#\s]+)(?:#[^)]*)?\)")

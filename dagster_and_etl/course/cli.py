@@ -11,6 +11,8 @@ course diagram [N]                the Mermaid asset graph of lesson N (--write: 
 course nasa-server                a local stand-in for NASA's NeoWs API, for working offline
 course postgres start             the course's Postgres without Docker (also status, stop, reset)
 course s3 start                   a local S3 server with the course's bucket (also status, stop)
+course instance [--solution]      lesson 10: the Dagster instance on Postgres, in DAGSTER_HOME
+course serve [N ...] ...          lesson 10: code servers, webserver and daemon, as deployed
 course lab ...                    JupyterLab on the notebooks, with this environment's kernel
 course data generate              (re)write the course's source CSV files, or a large one
 
@@ -332,6 +334,71 @@ def postgres_reset(yes: bool) -> None:
     except RuntimeError as error:
         raise click.ClickException(str(error)) from error
     click.echo(server.status())
+
+
+@main.command("instance")
+@click.option("--solution", is_flag=True, help="Use the completed lesson's dagster.yaml.")
+def instance_command(solution: bool) -> None:
+    """Write DAGSTER_HOME/dagster.yaml from your lesson 10 dagster.yaml (lesson 10).
+
+    It also creates the Dagster database (DAGSTER_POSTGRES_DB) on the course's
+    Postgres, then opens the instance to prove the settings work.
+    """
+    from dagster_and_etl.course import instance
+    from dagster_and_etl.course.postgres import PostgresSettings
+
+    env = settings.environment()  # not _course_env(): no default dagster.yaml to back up
+    home = Path(env["DAGSTER_HOME"])
+    database = instance.dagster_database()
+    try:
+        created = instance.ensure_database(PostgresSettings.from_env(), database)
+        backup = instance.write_instance(home, instance.instance_yaml_source(solution))
+    except (RuntimeError, FileNotFoundError) as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"{'created' if created else 'found'} the database {database}")
+    if backup:
+        click.echo(f"kept your earlier instance settings in {backup}")
+    click.echo(f"wrote {home / 'dagster.yaml'}")
+    os.environ.update(env)
+    try:
+        with instance.open_instance(home) as opened:
+            rows = instance.describe(opened)
+    except Exception as error:  # a wrong setting: say which, in Dagster's own words
+        raise click.ClickException(f"Dagster cannot open this instance: {error}") from error
+    width = max(map(len, rows))
+    for name, value in rows.items():
+        click.echo(f"  {name:<{width}}  {value}")
+
+
+@main.command()
+@click.argument("lessons", type=int, nargs=-1)
+@click.option("--solution", is_flag=True, help="Serve the completed code of LESSONS.")
+@click.option("--completed", type=int, multiple=True, help="Also serve lesson M's completed code.")
+@click.option("-p", "--port", type=int, default=3000, show_default=True, help="The UI's port.")
+def serve(lessons: tuple[int, ...], solution: bool, completed: tuple[int, ...], port: int) -> None:
+    """Run your lessons as a deployment: code servers, webserver and daemon (lesson 10).
+
+    \b
+    course serve 10 --completed 3 --completed 8    your lesson 10, completed lessons 3 and 8
+    course serve                                   every lesson of your workspace
+
+    Schedules and sensors run by themselves here, on the instance in DAGSTER_HOME
+    (`course instance` puts it on Postgres). Ctrl-C stops every process.
+    """
+    from dagster_and_etl.course import instance
+
+    chosen = [(n, solution) for n in lessons or locations.workspace_lessons()]
+    chosen += [(n, True) for n in completed]
+    try:
+        for lesson, completed_code in chosen:
+            locations.location_module(lesson, completed_code)
+    except ValueError as error:
+        raise click.ClickException(str(error)) from error
+    try:
+        code = instance.serve(chosen, port=port, env=_course_env(), echo=click.echo)
+    except RuntimeError as error:  # a code server that did not start; the others are stopped
+        raise click.ClickException(str(error)) from error
+    sys.exit(code)
 
 
 @main.group()
