@@ -30,6 +30,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=os.environ.get("COURSE_TARGET", "solution"),
         help="Grade the completed lessons (solution) or your workspace (workspace).",
     )
+    parser.addoption(
+        "--only-section",
+        default=None,
+        help="Run only the checks of this lesson page section (the catalogue of mistakes uses it).",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -37,6 +42,9 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "solution_only: tests a helper of the completed code")
     config.addinivalue_line(
         "markers", "section(name): the lesson page section that teaches what the test checks"
+    )
+    config.addinivalue_line(
+        "markers", "mutation: grades the catalogue of mistakes; runs only with `-m mutation`"
     )
 
 
@@ -53,6 +61,15 @@ def _grading_notes(request: pytest.FixtureRequest, record_property) -> None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if "mutation" not in (config.getoption("markexpr") or ""):
+        slow = [item for item in items if "mutation" in item.keywords]
+        config.hook.pytest_deselected(items=slow)
+        items[:] = [item for item in items if item not in slow]
+    section = config.getoption("--only-section")
+    if section is not None:
+        keep = [i for i in items if (m := i.get_closest_marker("section")) and m.args[0] == section]
+        config.hook.pytest_deselected(items=[i for i in items if i not in keep])
+        items[:] = keep
     if config.getoption("--target") != "workspace":
         return
     skip = pytest.mark.skip(reason="checks an internal helper of the completed lesson, not graded")

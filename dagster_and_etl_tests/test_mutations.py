@@ -1,0 +1,39 @@
+"""The catalogue of learner mistakes, applied one by one: grading must catch each.
+
+Slow (each entry grades a scratch copy of the repository), so it runs only when
+asked: `python -m pytest dagster_and_etl_tests/test_mutations.py -m mutation -n 2`.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from dagster_and_etl_tests.mistakes import catalogue
+from dagster_and_etl_tests.mistakes.runner import grade
+
+MISTAKES, ALTERNATIVES = catalogue()
+
+
+@pytest.mark.mutation
+@pytest.mark.parametrize("mistake", MISTAKES, ids=lambda m: m.id)
+def test_grading_catches_the_mistake(mistake):
+    verdict = grade(mistake)
+    assert verdict.caught, (
+        f"grading lesson {mistake.lesson} does not catch this mistake in section "
+        f'"{mistake.section}":\n{verdict.describe()}'
+    )
+
+
+@pytest.mark.mutation
+@pytest.mark.parametrize("alternative", ALTERNATIVES, ids=lambda a: a.id)
+def test_grading_passes_the_alternative(alternative):
+    verdict = grade(alternative)
+    assert verdict.passes, f"grading refuses a correct solution:\n{verdict.describe()}"
+
+
+def test_every_lesson_has_mistakes_and_an_alternative():
+    for lesson in range(2, 9):
+        assert len([m for m in MISTAKES if m.lesson == lesson]) >= 5, lesson
+        assert [a for a in ALTERNATIVES if a.lesson == lesson], lesson
+    assert len(MISTAKES) >= 40
+    assert len({m.id for m in MISTAKES}) == len(MISTAKES), "mistake names must be unique"
