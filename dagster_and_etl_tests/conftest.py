@@ -14,6 +14,7 @@ import shutil
 from pathlib import Path
 
 import dagster as dg
+import pydantic
 import pytest
 from dagster_duckdb import DuckDBResource
 
@@ -232,3 +233,35 @@ def expected_asteroids(day: str, with_date: bool = False) -> list[tuple]:
         )
         for obj in asteroids_for(date)
     )
+
+
+SECRET_FIELDS = ("password", "passwd", "secret", "token", "api_key", "connection_string")
+
+
+def literal_secrets(resource, where: str = "") -> list[str]:
+    """The secret fields of a resource (and of resources inside it) written as literals.
+
+    A secret must come from the environment (`dg.EnvVar("X")`); a field holding a
+    plain string is a secret written into the code. Returns where each one is,
+    for example `sling.connections[MY_POSTGRES].password`.
+    """
+    found = []
+    if isinstance(resource, (list, tuple)):
+        for item in resource:
+            name = getattr(item, "name", None) or str(len(found))
+            found += literal_secrets(item, f"{where}[{name}]")
+        return found
+    if not isinstance(resource, pydantic.BaseModel):  # resources and Sling's connections
+        return found
+    values = {**dict(resource), **(resource.model_extra or {})}
+    for name, value in values.items():
+        if isinstance(value, (pydantic.BaseModel, list, tuple)):
+            found += literal_secrets(value, f"{where}.{name}" if where else name)
+        elif (
+            any(secret in name.lower() for secret in SECRET_FIELDS)
+            and isinstance(value, str)
+            and value
+            and not isinstance(value, dg.EnvVar)
+        ):
+            found.append(f"{where}.{name}" if where else name)
+    return found
