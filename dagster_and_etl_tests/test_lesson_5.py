@@ -73,10 +73,14 @@ def test_dlt_assets_load_the_simple_source(defs, duckdb_path):
     rows = warehouse.fetch(
         "select id, name from simple.customers order by id", database=duckdb_path
     )
-    assert [name for _, name in rows] == ["Alice", "Bob", "Chandra"]
+    names = [name for _, name in rows]
+    assert names == ["Alice", "Bob", "Chandra"], (
+        f"simple.customers holds {names} after two runs, not Alice, Bob and Chandra once each"
+    )
     types = column_types(duckdb_path, "simple", "customers")
-    assert types["id"] == "BIGINT"
-    assert types["name"] == "VARCHAR"
+    assert (types.get("id"), types.get("name")) == ("BIGINT", "VARCHAR"), (
+        f"simple.customers' id and name are {types.get('id')} and {types.get('name')}"
+    )
 
 
 @pytest.mark.section("Step 2: dlt assets in Dagster")
@@ -114,7 +118,9 @@ def test_csv_through_dlt_equals_the_source_file(defs, duckdb_path, date):
         )
         for r in source
     )
-    assert rows == expected
+    assert rows == expected, (
+        f"csv_data.share_prices holds {len(rows)} rows, not the {len(expected)} rows of {date}.csv"
+    )
 
 
 @pytest.mark.section("Step 3: the CSV pipeline on dlt")
@@ -123,9 +129,10 @@ def test_csv_types_are_pinned_not_left_as_text(defs, duckdb_path):
     key = asset_key_loading(defs, "share_prices")
     runs.materialize(defs, ["import_file", key], run_config=runs.file_run_config("2018-01-23.csv"))
     types = column_types(duckdb_path, "csv_data", "share_prices")
-    assert types["date"] == "DATE"
-    assert types["share_price"] == "DOUBLE"
-    assert types["amount"] == "BIGINT"
+    got = {name: types.get(name) for name in ("date", "share_price", "amount")}
+    assert got == {"date": "DATE", "share_price": "DOUBLE", "amount": "BIGINT"}, (
+        f"csv_data.share_prices' columns are typed {got}: pin the types with column hints"
+    )
 
 
 @pytest.mark.section("Step 6: write dispositions")
@@ -140,10 +147,14 @@ def test_reloading_a_csv_file_replaces_its_days(defs, duckdb_path):
             database=duckdb_path,
         )
     )
-    assert counts == {
+    wanted = {
         day: len(read_source_rows(settings.DEFAULT_SOURCE_DIR / f"{day}.csv"))
         for day in ["2018-01-22", "2018-01-23"]
     }
+    assert counts == wanted, (
+        f"after loading the 22nd, the 23rd and the 22nd again, rows by date are {counts}, "
+        f"not {wanted}: a reload replaces its days (merge on date, delete-insert)"
+    )
 
 
 @pytest.mark.section("Step 4: the translator")
@@ -177,9 +188,14 @@ def test_dlt_nasa_loads_the_servers_objects_once(defs, duckdb_path, server):
     """dlt_nasa loads the day's objects once, however often it runs."""
     resource = nasa_resource(defs, server)
     nasa_run(defs, resource, "2025-04-02")
-    assert loaded_asteroids(duckdb_path) == expected_asteroids("2025-04-01")
+    wanted = expected_asteroids("2025-04-01")
+    assert loaded_asteroids(duckdb_path) == wanted, "nasa_neo.asteroids is not the day's objects"
     nasa_run(defs, resource, "2025-04-02")  # the same day again: merged, not appended
-    assert loaded_asteroids(duckdb_path) == expected_asteroids("2025-04-01")
+    again = loaded_asteroids(duckdb_path)
+    assert again == wanted, (
+        f"nasa_neo.asteroids holds {len(again)} rows after running the day twice, not its "
+        f"{len(wanted)} objects: merge on a primary key"
+    )
     nasa_run(defs, resource, "2025-04-03")
     assert len(loaded_asteroids(duckdb_path)) == len(expected_asteroids("2025-04-01")) + len(
         expected_asteroids("2025-04-02")
@@ -194,8 +210,11 @@ def test_dlt_nasa_partition_loads_its_day_once(defs, duckdb_path, server, instan
         runs.materialize(
             defs, ["dlt_nasa_partition"], resources=resources, partition_key=day, instance=instance
         )
-    assert loaded_asteroids(duckdb_path, "asteroids_by_day") == sorted(
-        expected_asteroids("2025-04-05") + expected_asteroids("2025-04-06")
+    rows = loaded_asteroids(duckdb_path, "asteroids_by_day")
+    wanted = sorted(expected_asteroids("2025-04-05") + expected_asteroids("2025-04-06"))
+    assert rows == wanted, (
+        f"nasa_neo.asteroids_by_day holds {len(rows)} rows after two days, one run twice, "
+        f"not the {len(wanted)} objects of the two days"
     )
 
 

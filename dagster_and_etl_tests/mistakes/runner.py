@@ -8,6 +8,8 @@ prints the mutation score per lesson. The same runs back test_mutations.py
 A mistake is caught when grading its lesson fails and a failing check names the
 section that teaches the rule. Only that section's checks run (`--only-section`):
 the verdict is the same as running the whole lesson, in a fraction of the time.
+Checks of our own helpers (`solution_only`) do not count: a learner's grading
+skips them, so they can neither catch a mistake nor refuse an alternative.
 """
 
 from __future__ import annotations
@@ -102,7 +104,10 @@ class Verdict:
 def grade(entry: Mistake | Alternative) -> Verdict:
     """Grade the completed code of the entry's lesson with the entry applied."""
     started = time.monotonic()
-    extra = ("--only-section", entry.section) if isinstance(entry, Mistake) else ()
+    # Graded as a learner's workspace is: the checks of our own helpers do not count.
+    extra = ("-m", "not solution_only")
+    if isinstance(entry, Mistake):
+        extra += ("--only-section", entry.section)
     with scratch_copy(entry.edits) as root:
         checks = grading.run(entry.lesson, "solution", extra, root=root)
     return Verdict(entry, checks, time.monotonic() - started)
