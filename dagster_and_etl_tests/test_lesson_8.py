@@ -301,29 +301,31 @@ def touch(path: Path, seconds_ago: float) -> None:
 def test_the_sensor_runs_new_and_changed_requests_once(defs, sales_dir):
     """the sensor runs each new or changed request file once, and nothing on a quiet tick."""
     requests = sales_dir / "requests"
-    sample = (sales_dir / "sample_request" / "request.json").read_text()
-    (requests / "first.json").write_text(sample)
+    sample = json.loads((sales_dir / "sample_request" / "request.json").read_text())
+    first_request = {**sample, "product": "First product"}
+    (requests / "first.json").write_text(json.dumps(first_request))
     (requests / "notes.txt").write_text("not a request")
 
     first = sensor_tick(defs)
-    assert [r.tags.get("request_file") or r.run_key for r in first.run_requests][0].startswith(
-        "first.json"
+    assert len(first.run_requests) == 1, (
+        f"the first tick runs {len(first.run_requests)} requests for one JSON file and a .txt"
     )
-    assert len(first.run_requests) == 1
-    assert first.run_requests[0].run_config["ops"]["adhoc_request"]["config"] == json.loads(sample)
+    config = first.run_requests[0].run_config["ops"]["adhoc_request"]["config"]
+    assert config == first_request, f"the run's config is {config}, not the file's request"
 
     quiet = sensor_tick(defs, first.cursor)
     assert quiet.run_requests == [], "a quiet tick requests runs although no file changed"
 
-    (requests / "second.json").write_text(sample)
+    (requests / "second.json").write_text(json.dumps({**sample, "product": "Second product"}))
     touch(requests / "first.json", 30)  # modified
     changed = sensor_tick(defs, quiet.cursor)
-    assert sorted(r.run_key.split(":")[0] for r in changed.run_requests) == [
-        "first.json",
-        "second.json",
-    ]
-    assert sorted(json.loads(changed.cursor)) == ["first.json", "second.json"]
-    assert sensor_tick(defs, changed.cursor).run_requests == []
+    products = sorted(run_keys_by_file(changed))
+    assert products == ["First product", "Second product"], (
+        f"after one file changed and one was added, the tick runs {products}"
+    )
+    assert sensor_tick(defs, changed.cursor).run_requests == [], (
+        "the tick after that runs requests again although nothing changed"
+    )
 
 
 def run_keys_by_file(result) -> dict[str, str]:
