@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pytest
 
+from dagster_and_etl.course import settings
 from dagster_and_etl_tests.mistakes import catalogue
 from dagster_and_etl_tests.mistakes.runner import grade
 
@@ -37,3 +38,16 @@ def test_every_lesson_has_mistakes_and_an_alternative():
         assert [a for a in ALTERNATIVES if a.lesson == lesson], lesson
     assert len(MISTAKES) >= 40
     assert len({m.id for m in MISTAKES}) == len(MISTAKES), "mistake names must be unique"
+
+
+@pytest.mark.parametrize("entry", [*MISTAKES, *ALTERNATIVES], ids=lambda e: e.id)
+def test_every_entry_still_applies_to_the_completed_code(entry):
+    """Quick, in the default run: an entry whose text no longer matches the completed code
+    is found here, before the slow mutation run."""
+    for edit in entry.edits:
+        text = (settings.PROJECT_ROOT / edit.file).read_text(encoding="utf-8")
+        assert text.count(edit.old) == edit.count, (
+            f"{entry.id}: {edit.file} holds {text.count(edit.old)} copies of {edit.old!r}, "
+            f"not {edit.count}; update the entry to the changed code"
+        )
+        assert edit.old != edit.new

@@ -117,14 +117,14 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--lesson", type=int, action="append")
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--name", help="only the entries whose name contains this")
+    parser.add_argument("--name", action="append", help="only the entries whose name contains this")
     options = parser.parse_args()
     mistakes, alternatives = catalogue()
     entries = [
         e
         for e in [*mistakes, *alternatives]
         if (not options.lesson or e.lesson in options.lesson)
-        and (not options.name or options.name in e.name)
+        and (not options.name or any(name in e.name for name in options.name))
     ]
     started = time.monotonic()
     with ThreadPoolExecutor(max_workers=options.workers) as pool:
