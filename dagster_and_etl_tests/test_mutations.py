@@ -1,7 +1,12 @@
 """The catalogue of learner mistakes, applied one by one: grading must catch each.
 
 Slow (each entry grades a scratch copy of the repository), so it runs only when
-asked: `python -m pytest dagster_and_etl_tests/test_mutations.py -m mutation -n 2`.
+asked (CI does, on every change):
+
+    python -m pytest dagster_and_etl_tests/test_mutations.py -m mutation -n 2 --dist load
+
+(`--dist load` spreads the entries over the workers; the default `loadfile` would put
+them all on one.)
 """
 
 from __future__ import annotations
