@@ -180,8 +180,8 @@ def test_a_partition_whose_file_holds_another_date_reruns_cleanly(
         rows = table_rows(duckdb_path)
         assert rows == wanted, (
             f"raw_partition_data holds {len(rows)} rows after re-running {day}, not the "
-            f"{len(wanted)} of the three files: a re-run must replace the rows its partition "
-            "loaded (keep the partition key on each row), not the rows dated that day"
+            f"{len(wanted)} of the three files: replace the rows the partition loaded, "
+            "not the rows dated that day"
         )
 
 

@@ -431,8 +431,8 @@ def test_request_values_travel_as_bound_parameters(defs, database, duckdb_path):
     assert STATEMENTS, "adhoc_request ran no SQL through the database resource's connection"
     pasted = [sql for sql in STATEMENTS if "Zoe" in sql or "Enterprise" in sql]
     assert not pasted, (
-        "the request's values are pasted into the SQL text (quotes escaped by hand or not): "
-        f"{' '.join(pasted[0].split())[:120]!r}; pass them as bound parameters (?)"
+        "the request's values are pasted into the SQL text (even with quotes escaped): pass "
+        f"them as bound parameters (?): {' '.join(pasted[0].split())[:80]!r}"
     )
 
 
