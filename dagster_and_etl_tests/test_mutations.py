@@ -56,3 +56,17 @@ def test_every_entry_still_applies_to_the_completed_code(entry):
             f"not {edit.count}; update the entry to the changed code"
         )
         assert edit.old != edit.new
+
+
+@pytest.mark.parametrize("mistake", MISTAKES, ids=lambda m: m.id)
+def test_every_mistake_names_a_graded_section(mistake):
+    """A mistake's section is a heading of its page that some check of the lesson declares."""
+    from dagster_and_etl_tests.test_grading_notes import graded_tests, headings, section_of
+
+    assert mistake.section in headings(mistake.lesson), (
+        f"{mistake.id}: {mistake.section!r} is not a heading of lesson {mistake.lesson}'s page"
+    )
+    declared = {section_of(test) for test in graded_tests(mistake.lesson)}
+    assert mistake.section in declared, (
+        f"{mistake.id}: no check of lesson {mistake.lesson} declares {mistake.section!r}"
+    )
