@@ -6,11 +6,26 @@ in your shell or in .env), so `dg check defs`, `dg list defs`, `dg launch` and
 location of its own, and `course dev N` just lesson N.
 """
 
+import warnings
+
 import dagster as dg
 
-from dagster_and_etl.course import locations
+from dagster_and_etl.course import locations, settings
+
+
+def _warn_if_the_pools_are_missing() -> None:
+    """Plain `dg dev` reads the course's pools from dagster.yaml; say so when it cannot."""
+    home = settings.get("DAGSTER_HOME")
+    if home and not (settings.resolve_path(home) / "dagster.yaml").exists():
+        warnings.warn(
+            f"DAGSTER_HOME ({home}) has no dagster.yaml, so the course's pools do not apply "
+            "(DuckDB takes one writer at a time). Copy dagster.yaml from the repository root "
+            "into it, or start the UI with `course dev`, which does that for you.",
+            stacklevel=2,
+        )
 
 
 @dg.definitions
 def defs() -> dg.Definitions:
+    _warn_if_the_pools_are_missing()
     return locations.load_location(locations.lesson_from_env())

@@ -265,3 +265,39 @@ def literal_secrets(resource, where: str = "") -> list[str]:
         ):
             found.append(f"{where}.{name}" if where else name)
     return found
+
+
+@pytest.fixture(scope="session")
+def s3_server():
+    """The course's local S3 server (moto) for the whole session, on a free port."""
+    from dagster_and_etl.course.s3_server import LocalS3
+
+    server = LocalS3()
+    try:
+        server.start()
+    except Exception as error:
+        raise CourseServiceError(
+            f"the local S3 server did not start ({error}). "
+            "Check that `course s3 start` works, then check again."
+        ) from error
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def s3(s3_server, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest):
+    """A fresh bucket on the session's S3 server, holding the course's source files under
+    shares/; the S3 settings (endpoint, keys, COURSE_S3_BUCKET) point at it."""
+    import re
+    import uuid
+
+    for name, value in s3_server.environment().items():
+        monkeypatch.setenv(name, value)
+    slug = re.sub(r"[^a-z0-9-]", "-", request.node.name.lower())[:30].strip("-")
+    bucket = f"{slug}-{uuid.uuid4().hex[:8]}"
+    monkeypatch.setenv("COURSE_S3_BUCKET", bucket)
+    monkeypatch.setenv("COURSE_S3_PREFIX", "shares/")
+    s3_server.seed(bucket, "shares/")
+    return s3_server

@@ -258,3 +258,67 @@ def test_grading_the_unfilled_workspace_fails_and_points_at_the_page():
     assert "NOT WRITTEN YET: Lesson 2" in result.stdout
     assert "lessons/lesson_2_file_import.md" in result.stdout
     assert "course check 2" in result.stdout
+
+
+# S3 settings -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("environment", "expected"),
+    [
+        # No endpoint: AWS, virtual-hosted URLs, keys from the environment.
+        (
+            {"AWS_ACCESS_KEY_ID": "AKIAEXAMPLE", "AWS_SECRET_ACCESS_KEY": "x"},
+            {"provider": "config", "endpoint": None, "url_style": "vhost"},
+        ),
+        # A local endpoint: path-style URLs over http, the throwaway keys.
+        (
+            {"AWS_ENDPOINT_URL_S3": "http://127.0.0.1:9000"},
+            {"provider": "config", "endpoint": "127.0.0.1:9000", "url_style": "path"},
+        ),
+    ],
+)
+def test_duckdb_s3_secret_follows_the_settings(monkeypatch, environment, expected):
+    """With no endpoint DuckDB goes to AWS; with a local one, path-style over http."""
+    import duckdb
+
+    from dagster_and_etl.course import object_store
+
+    for name in (
+        "AWS_ENDPOINT_URL_S3",
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+        "AWS_REGION",
+        "COURSE_S3_URL_STYLE",
+    ):
+        monkeypatch.setenv(name, environment.get(name, ""))
+    with duckdb.connect() as conn:
+        object_store.duckdb_use_s3(conn)
+        [(provider, secret)] = conn.execute(
+            "select provider, secret_string from duckdb_secrets() where name = 'course_s3'"
+        ).fetchall()
+    fields = dict(part.split("=", 1) for part in secret.split(";"))
+    assert provider == expected["provider"]
+    assert fields.get("endpoint") == expected["endpoint"]  # None: DuckDB's default, AWS
+    assert fields["url_style"] == expected["url_style"]
+    if expected["endpoint"]:
+        assert fields["use_ssl"] == "false"
+
+
+def test_plain_dg_dev_gets_the_course_pools_from_the_root_dagster_yaml(tmp_path):
+    """Without DAGSTER_HOME, `dg dev` at the root runs a temporary instance configured by the
+    root dagster.yaml (as Dagster does for the current folder): one DuckDB writer at a time."""
+    import dagster as dg
+    from dagster._core.instance.ref import InstanceRef
+
+    ref = InstanceRef.from_dir(str(tmp_path), config_dir=str(ROOT))
+    with dg.DagsterInstance.from_ref(ref) as instance:
+        assert instance.get_concurrency_config().pool_config.default_pool_limit == 1
+
+
+def test_lesson_8_starts_from_the_same_one_file_project_as_the_completed_code():
+    """The lesson 8 starter's before.py is the completed code's before.py, which a lesson 8
+    test proves builds the same tables as the organized project."""
+    starter = starters.starter_files(8)["dagster_and_etl/defs/lesson_8/before.py"]
+    assert starter == (ROOT / "dagster_and_etl" / "lesson_8" / "before.py").read_bytes()

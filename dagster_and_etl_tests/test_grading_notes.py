@@ -29,11 +29,19 @@ def headings(lesson: int) -> set[str]:
 def graded_tests(lesson: int) -> list[ast.FunctionDef]:
     path = settings.PROJECT_ROOT / "dagster_and_etl_tests" / f"test_lesson_{lesson}.py"
     tree = ast.parse(path.read_text(encoding="utf-8"))
-    return [
-        node
+    constants = {
+        target.id: node.value.value
         for node in tree.body
-        if isinstance(node, ast.FunctionDef) and node.name.startswith("test_")
-    ]
+        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant)
+        for target in node.targets
+        if isinstance(target, ast.Name)
+    }
+    tests = []
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef) and node.name.startswith("test_"):
+            node.module_constants = constants  # to read section(SOME_CONSTANT)
+            tests.append(node)
+    return tests
 
 
 def section_of(test: ast.FunctionDef) -> str | None:
@@ -42,22 +50,25 @@ def section_of(test: ast.FunctionDef) -> str | None:
             isinstance(decorator, ast.Call)
             and ast.unparse(decorator.func) == "pytest.mark.section"
             and decorator.args
-            and isinstance(decorator.args[0], ast.Constant)
         ):
-            return decorator.args[0].value
+            argument = decorator.args[0]
+            if isinstance(argument, ast.Constant):
+                return argument.value
+            if isinstance(argument, ast.Name):
+                return getattr(test, "module_constants", {}).get(argument.id)
     return None
 
 
 @pytest.mark.parametrize("lesson", LESSONS)
 def test_every_check_names_a_section_of_its_page_and_what_it_expects(lesson):
     known = headings(lesson)
+    problems = []
     for test in graded_tests(lesson):
         section = section_of(test)
-        assert section, f"test_lesson_{lesson}.py::{test.name} has no @pytest.mark.section"
-        assert section in known, (
-            f"test_lesson_{lesson}.py::{test.name}: section {section!r} is not a heading "
-            f"of {lesson_page(lesson)}"
-        )
-        assert ast.get_docstring(test), (
-            f"test_lesson_{lesson}.py::{test.name} has no docstring saying what it expects"
-        )
+        if not section:
+            problems.append(f"{test.name} has no @pytest.mark.section")
+        elif section not in known:
+            problems.append(f"{test.name}: {section!r} is not a heading of {lesson_page(lesson)}")
+        if not ast.get_docstring(test):
+            problems.append(f"{test.name} has no docstring saying what it expects")
+    assert not problems, f"test_lesson_{lesson}.py: " + "; ".join(problems)

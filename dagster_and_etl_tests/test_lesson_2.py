@@ -278,22 +278,112 @@ def test_a_malformed_file_fails_and_keeps_the_table(
     assert raw_rows(duckdb_path) == before
 
 
-@pytest.mark.section("Step 6: the same pipeline on cloud storage")
-def test_s3_variant_is_defined_and_builds_the_uri(defs, database):
-    """import_file_s3 feeds duckdb_table_s3 and builds the object's s3:// URI."""
+# Step 6: the same pipeline on S3, against the local S3 server -----------------
+
+S3_SECTION = "Step 6: the same pipeline on cloud storage"
+LOAD_S3 = ["import_file_s3", "duckdb_table_s3"]
+
+
+def load_s3(defs, database, bucket, key, **kwargs) -> dg.ExecuteInProcessResult:
+    return runs.materialize(
+        defs,
+        LOAD_S3,
+        resources={"database": database},
+        run_config={"ops": {"import_file_s3": {"config": {"bucket": bucket, "path": key}}}},
+        **kwargs,
+    )
+
+
+def bucket_of(s3) -> str:
+    return settings.get("COURSE_S3_BUCKET")
+
+
+@pytest.mark.section(S3_SECTION)
+def test_s3_variant_reads_after_a_blocking_check(defs):
+    """duckdb_table_s3 reads import_file_s3, which has a blocking check of its own."""
     graph = defs.resolve_asset_graph()
     assert dg.AssetKey("import_file_s3") in graph.get(dg.AssetKey("duckdb_table_s3")).parent_keys
-    result = runs.materialize(
-        defs,
-        ["import_file_s3"],
-        resources={"database": database},
-        run_config={
-            "ops": {
-                "import_file_s3": {"config": {"bucket": "landing", "path": "shares/2018-01-22.csv"}}
-            }
-        },
+    checks = [
+        spec
+        for assets_def in graph.assets_defs
+        for spec in assets_def.check_specs
+        if spec.asset_key == dg.AssetKey("import_file_s3")
+    ]
+    assert any(spec.blocking for spec in checks), (
+        "import_file_s3 should have a blocking check on share prices"
     )
-    assert result.output_for_node("import_file_s3") == "s3://landing/shares/2018-01-22.csv"
+
+
+@pytest.mark.section(S3_SECTION)
+def test_s3_import_equals_the_local_import_row_for_row(defs, database, duckdb_path, s3):
+    """Each course file loaded from the local S3 server gives raw_s3_data exactly the rows
+    the local import gives raw_data."""
+    bucket = bucket_of(s3)
+    for date in COURSE_DATES:
+        load(defs, database, f"{date}.csv")
+        result = load_s3(defs, database, bucket, f"shares/{date}.csv")
+        [materialization] = result.asset_materializations_for_node("duckdb_table_s3")
+        assert materialization.metadata["dagster/row_count"].value == len(raw_rows(duckdb_path))
+    assert raw_rows(duckdb_path, "raw_s3_data") == raw_rows(duckdb_path)
+    every_file = sum(
+        (expected_rows(settings.DEFAULT_SOURCE_DIR / f"{date}.csv") for date in COURSE_DATES), []
+    )
+    assert raw_rows(duckdb_path, "raw_s3_data") == sorted(every_file)
+
+
+@pytest.mark.section(S3_SECTION)
+def test_s3_loading_again_leaves_the_same_rows(defs, database, duckdb_path, s3):
+    """Loading the same S3 object twice leaves the rows of one load."""
+    bucket = bucket_of(s3)
+    load_s3(defs, database, bucket, "shares/2018-01-23.csv")
+    first = raw_rows(duckdb_path, "raw_s3_data")
+    load_s3(defs, database, bucket, "shares/2018-01-23.csv")
+    assert raw_rows(duckdb_path, "raw_s3_data") == first
+    assert first == expected_rows(settings.DEFAULT_SOURCE_DIR / "2018-01-23.csv")
+
+
+@pytest.mark.section(S3_SECTION)
+def test_s3_zero_share_price_blocks_the_load(defs, database, duckdb_path, s3, tmp_path):
+    """An S3 object with a zero share price fails a blocking check on import_file_s3, and
+    raw_s3_data keeps its earlier rows."""
+    bucket = bucket_of(s3)
+    load_s3(defs, database, bucket, "shares/2018-01-22.csv")
+    before = raw_rows(duckdb_path, "raw_s3_data")
+
+    rows = read_source_rows(settings.DEFAULT_SOURCE_DIR / "2018-01-22.csv")
+    rows[4]["share_price"] = "0"
+    bad = write_csv(tmp_path / "2018-01-22-bad.csv", rows)
+    s3.client().upload_file(str(bad), bucket, "shares/2018-01-22-bad.csv")
+
+    result = load_s3(defs, database, bucket, "shares/2018-01-22-bad.csv", raise_on_error=False)
+    evaluations = [
+        evaluation
+        for evaluation in result.get_asset_check_evaluations()
+        if evaluation.asset_key == dg.AssetKey("import_file_s3")
+    ]
+    assert evaluations, "no check ran on import_file_s3"
+    assert not all(evaluation.passed for evaluation in evaluations)
+    assert result.asset_materializations_for_node("duckdb_table_s3") == []
+    assert raw_rows(duckdb_path, "raw_s3_data") == before
+
+
+@pytest.mark.section(S3_SECTION)
+@pytest.mark.parametrize("missing", ["key", "bucket"])
+def test_s3_missing_object_names_the_bucket_and_the_key(defs, database, duckdb_path, s3, missing):
+    """A key (or bucket) that does not exist fails the run with a message that names the
+    bucket and the key, and loads nothing."""
+    bucket = bucket_of(s3) if missing == "key" else "no-such-bucket-here"
+    key = "shares/2018-01-30.csv" if missing == "key" else "shares/2018-01-22.csv"
+    result = load_s3(defs, database, bucket, key, raise_on_error=False)
+    assert not result.success
+    messages = " ".join(
+        event.step_failure_data.error.to_string()
+        for event in result.all_events
+        if event.is_step_failure
+    )
+    assert bucket in messages
+    assert key in messages
+    assert result.asset_materializations_for_node("duckdb_table_s3") == []
 
 
 @pytest.mark.section("Step 4: a blocking asset check")

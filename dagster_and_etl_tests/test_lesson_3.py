@@ -411,3 +411,110 @@ def test_sensor_requests_load_the_file(defs, database, duckdb_path, instance, se
     counts = rows_by_partition(duckdb_path, "raw_dynamic_partition_data")
     wanted = {day: source_count(sensor_folder, day) for day in COURSE_DATES}
     assert counts == wanted, f"raw_dynamic_partition_data holds {counts} rows by date, not {wanted}"
+
+
+# Step 7: a sensor on object storage, against the local S3 server ----------------
+
+S3_SECTION = "Step 7: a sensor on object storage"
+S3_ASSETS = ["import_s3_partition_file", "duckdb_s3_partition_table"]
+
+
+def s3_tick(defs, instance, cursor):
+    """One s3_sensor evaluation on a real instance, applying its partition requests."""
+    sensor = defs.resolve_sensor_def("s3_sensor")
+    result = sensor(dg.build_sensor_context(instance=instance, cursor=cursor, definitions=defs))
+    for request in result.dynamic_partitions_requests or []:
+        instance.add_dynamic_partitions(request.partitions_def_name, list(request.partition_keys))
+    return result
+
+
+def put_object(s3, name: str, body: bytes) -> None:
+    s3.client().put_object(Bucket=settings.get("COURSE_S3_BUCKET"), Key=f"shares/{name}", Body=body)
+
+
+def csv_bytes(tmp_path: Path, day: str, rows: int | None = None) -> bytes:
+    return generate_file(day, tmp_path / "upload", rows=rows).read_bytes()
+
+
+@pytest.mark.section(S3_SECTION)
+def test_s3_sensor_requests_each_new_or_changed_object_once(defs, instance, s3, tmp_path):
+    """s3_sensor requests one run per object on its first tick, none on a quiet tick, then
+    exactly one for an object whose content changed and one for a new object."""
+    first = s3_tick(defs, instance, None)
+    assert requested(first) == list(COURSE_DATES)
+    assert sorted(instance.get_dynamic_partitions("s3_partition")) == list(COURSE_DATES)
+
+    quiet = s3_tick(defs, instance, first.cursor)
+    assert requested(quiet) == []
+
+    put_object(s3, "2018-01-23.csv", csv_bytes(tmp_path, "2018-01-23", rows=4))  # rewritten
+    changed = s3_tick(defs, instance, quiet.cursor)
+    assert requested(changed) == ["2018-01-23"]
+    [old_key] = [r.run_key for r in first.run_requests if r.partition_key == "2018-01-23"]
+    assert changed.run_requests[0].run_key != old_key
+
+    put_object(s3, "2018-01-25.csv", csv_bytes(tmp_path, "2018-01-25"))
+    put_object(s3, "notes.txt", b"not data")
+    added = s3_tick(defs, instance, changed.cursor)
+    assert requested(added) == ["2018-01-25"]
+    assert "2018-01-25" in instance.get_dynamic_partitions("s3_partition")
+
+    assert requested(s3_tick(defs, instance, added.cursor)) == []
+
+
+@pytest.mark.section(S3_SECTION)
+def test_s3_sensor_reads_every_page_and_limits_runs_per_tick(
+    defs, instance, s3, tmp_path, monkeypatch
+):
+    """With listings of two keys a page, s3_sensor still finds all seven objects, requests
+    at most five runs a tick, each object exactly once, then nothing."""
+    monkeypatch.setenv("COURSE_S3_LIST_PAGE_SIZE", "2")
+    for day in range(1, 5):
+        put_object(s3, f"2018-02-{day:02d}.csv", csv_bytes(tmp_path, f"2018-02-{day:02d}"))
+
+    seen = []
+    cursor = None
+    for _ in range(3):
+        result = s3_tick(defs, instance, cursor)
+        assert len(result.run_requests or []) <= 5
+        seen += requested(result)
+        cursor = result.cursor
+    assert sorted(seen) == [*COURSE_DATES, "2018-02-01", "2018-02-02", "2018-02-03", "2018-02-04"]
+    assert requested(s3_tick(defs, instance, cursor)) == []
+
+
+@pytest.mark.section(S3_SECTION)
+def test_s3_sensor_requests_load_each_object(defs, database, duckdb_path, instance, s3):
+    """Running what s3_sensor requests loads each object's rows into its own partition."""
+    result = s3_tick(defs, instance, None)
+    for request in result.run_requests:
+        runs.materialize(
+            defs,
+            S3_ASSETS,
+            resources={"database": database},
+            partition_key=request.partition_key,
+            instance=instance,
+        )
+    counts = rows_by_partition(duckdb_path, "raw_s3_partition_data")
+    assert counts == {day: source_count(settings.DEFAULT_SOURCE_DIR, day) for day in COURSE_DATES}
+
+
+# Optional: running by default (lesson 3, Step 3) -------------------------------
+
+
+@pytest.mark.section("Step 3: a job and a schedule")
+def test_the_running_by_default_variants_start_running_and_behave_the_same(
+    defs, instance, sensor_folder
+):
+    """the running-by-default schedule and sensor start running and request what the others do."""
+    from dagster_and_etl.lesson_3 import running_by_default as on
+
+    assert on.import_partition_schedule_on.default_status == dg.DefaultScheduleStatus.RUNNING
+    assert on.dynamic_sensor_on.default_status == dg.DefaultSensorStatus.RUNNING
+    # The lesson's own start stopped, and the variants are not in its code location.
+    assert defs.resolve_sensor_def("dynamic_sensor").default_status == (
+        dg.DefaultSensorStatus.STOPPED
+    )
+    assert "dynamic_sensor_on" not in {sensor.name for sensor in defs.sensors or []}
+    context = dg.build_sensor_context(instance=instance, cursor=None, definitions=defs)
+    assert requested(on.dynamic_sensor_on(context)) == list(COURSE_DATES)

@@ -105,6 +105,9 @@ def test_a_bad_date_is_refused_before_any_request(defs, database, server, stagin
     assert not result.success
     assert "YYYY-MM-DD" in error_of(result)
     assert server.requests == []
+    # The run launched; the asteroids step failed as it built its config.
+    failed = [event.step_key for event in result.all_events if event.is_step_failure]
+    assert failed == ["asteroids"]
 
 
 @pytest.mark.section("Step 1: a resource for the API")
@@ -344,3 +347,47 @@ def test_against_the_real_api(defs, database, duckdb_path, staging):
     run_for(defs, database, resource, "2025-04-02")
     rows = loaded(duckdb_path)
     assert rows and all(row[4] == dt.date(2025, 4, 1) for row in rows)
+
+
+# Optional: the urllib3 Retry adapter (lesson 4, Step 6) ------------------------
+
+
+def feed(session, server, **params):
+    return session.get(
+        f"{server.url}/neo/rest/v1/feed",
+        params={"start_date": "2025-04-01", "end_date": "2025-04-01", "api_key": server.api_key}
+        | params,
+        timeout=10,
+    )
+
+
+@pytest.mark.section("Step 6: rate limits and retries")
+def test_the_retry_adapter_rides_out_rate_limits(server):
+    """requests' own retry adapter rides out two 429 answers and gets the data."""
+    from dagster_and_etl.lesson_4.retry_adapter import session_with_retries
+
+    server.fail_next(429, times=2, retry_after=0)
+    response = feed(session_with_retries(backoff_seconds=0.01), server)
+    assert response.ok and len(response.json()["near_earth_objects"]["2025-04-01"]) == 9
+    assert len(server.requests) == 3
+
+
+@pytest.mark.section("Step 6: rate limits and retries")
+def test_the_retry_adapter_gives_up_with_the_last_answer(server):
+    """the retry adapter gives up after its retries with the server's last answer."""
+    from dagster_and_etl.lesson_4.retry_adapter import session_with_retries
+
+    server.fail_next(503, times=50)
+    session = session_with_retries(max_attempts=3, backoff_seconds=0.01)
+    assert feed(session, server).status_code == 503
+    assert len(server.requests) == 3
+
+
+@pytest.mark.section("Step 6: rate limits and retries")
+def test_the_retry_adapter_does_not_retry_a_bad_request(server):
+    """the retry adapter does not retry a bad request."""
+    from dagster_and_etl.lesson_4.retry_adapter import session_with_retries
+
+    response = feed(session_with_retries(backoff_seconds=0.01), server, start_date="04/01/2025")
+    assert response.status_code == 400
+    assert len(server.requests) == 1

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import dagster as dg
 import pytest
+from dagster_dlt import DagsterDltResource, dlt_assets
 
 from dagster_and_etl.course import runs, settings, warehouse
+from dagster_and_etl.course.dlt_pipelines import course_pipeline
+from dagster_and_etl.lesson_5.sources import simple_source
 from dagster_and_etl_tests.conftest import expected_asteroids, nasa_resource, read_source_rows
 
 PAGE = "lessons/lesson_5_dlt.md"
@@ -64,6 +68,33 @@ def test_the_quick_start_script_loads_the_records(duckdb_path, private_dlt_state
     assert str(duckdb_path) in capsys.readouterr().out
 
 
+def page_quick_start_command() -> str:
+    """The Python that Step 1 of the page runs on your own simple_source (a heredoc)."""
+    page = (settings.PROJECT_ROOT / PAGE).read_text(encoding="utf-8")
+    [script] = re.findall(r"python - <<'EOF'\n(.*?)\nEOF\n", page, re.DOTALL)
+    return script
+
+
+@pytest.mark.section("Step 1: a dlt quick start")
+def test_the_quick_start_command_on_the_page_loads_your_records(
+    target, duckdb_path, private_dlt_state
+):
+    """Step 1's command runs the quick start on your simple_source: customers with ids and names."""
+    script = page_quick_start_command()
+    assert "dagster_and_etl.defs.lesson_5.sources" in script, "the page runs your own source"
+    if target == "solution":
+        script = script.replace("dagster_and_etl.defs.lesson_5.", "dagster_and_etl.lesson_5.")
+    exec(compile(script, PAGE, "exec"), {})
+    rows = warehouse.fetch(
+        "select id, name from simple.customers order by id", database=duckdb_path
+    )
+    assert rows, f"simple_source yielded no customers ({PAGE}, Step 1: a dlt quick start)"
+    assert all(id_ is not None and name for id_, name in rows), (
+        f"every customer needs an id and a name, found {rows} ({PAGE}, Step 1: a dlt quick start)"
+    )
+    assert private_dlt_state.joinpath("simple_pipeline").is_dir()
+
+
 @pytest.mark.section("Step 2: dlt assets in Dagster")
 def test_dlt_assets_load_the_simple_source(defs, duckdb_path):
     """the dlt asset loads the simple source's customers, and a second run adds nothing."""
@@ -81,6 +112,34 @@ def test_dlt_assets_load_the_simple_source(defs, duckdb_path):
     assert (types.get("id"), types.get("name")) == ("BIGINT", "VARCHAR"), (
         f"simple.customers' id and name are {types.get('id')} and {types.get('name')}"
     )
+
+
+@pytest.mark.section("Step 2: dlt assets in Dagster")
+def test_a_source_made_once_at_import_fails_its_second_run(duckdb_path):
+    """What lesson 5, Step 2 says happens when the body reuses the decorator's source."""
+
+    @dlt_assets(
+        dlt_source=simple_source(),
+        dlt_pipeline=course_pipeline("reused_pipeline", dataset_name="reused"),
+        name="reused_source_assets",
+    )
+    def reused_source_assets(context, dlt: DagsterDltResource):
+        yield from dlt.run(context=context)  # the source and pipeline made at import
+
+    def run() -> dg.ExecuteInProcessResult:
+        return dg.materialize(
+            [reused_source_assets], resources={"dlt": DagsterDltResource()}, raise_on_error=False
+        )
+
+    assert run().success
+    second = run()
+    assert not second.success
+    [failure] = [event for event in second.all_events if event.is_step_failure]
+    error = failure.step_failure_data.error
+    while error.cause is not None and "PipelineStepFailed" not in error.cls_name:
+        error = error.cause
+    assert "step=extract" in error.message
+    assert "KeyError" in error.message and "'name'" in error.message
 
 
 @pytest.mark.section("Step 2: dlt assets in Dagster")
@@ -296,3 +355,66 @@ def test_the_duckdb_writers_share_a_pool(defs):
     for key in ["dlt_nasa", "dlt_nasa_partition", asset_key_loading(defs, "share_prices")]:
         asset = defs.resolve_assets_def(key)
         assert asset.op.pool == "duckdb", f"{key} must be limited by the duckdb pool ({PAGE})"
+
+
+# Optional: incremental loading with dlt (lesson 5, Step 6) ---------------------
+
+
+@pytest.mark.section("Step 6: write dispositions")
+def test_the_incremental_source_asks_only_for_days_after_the_last_load(duckdb_path):
+    """the incremental NeoWs source asks only for the days after the last load."""
+    from dagster_and_etl.course.nasa_server import asteroids_for
+    from dagster_and_etl.lesson_5.incremental import nasa_neo_incremental_source
+
+    asked: list[str] = []
+
+    def fetch_day(day: str) -> list[dict]:
+        asked.append(day)
+        return asteroids_for(dt.date.fromisoformat(day))
+
+    def load(until: str) -> None:
+        pipeline = course_pipeline("nasa_incremental", dataset_name="nasa_incremental")
+        pipeline.run(nasa_neo_incremental_source(fetch_day, until=until))
+
+    load("2025-04-03")
+    assert asked == ["2025-04-01", "2025-04-02", "2025-04-03"]
+    asked.clear()
+    load("2025-04-05")
+    assert asked == ["2025-04-03", "2025-04-04", "2025-04-05"]  # from the newest day loaded
+    rows = warehouse.fetch(
+        "select strftime(approach_date, '%Y-%m-%d'), count(*) "
+        "from nasa_incremental.asteroids_incremental group by 1 order by 1",
+        database=duckdb_path,
+    )
+    days = [f"2025-04-0{n}" for n in range(1, 6)]
+    assert rows == [(day, len(asteroids_for(dt.date.fromisoformat(day)))) for day in days]
+
+
+@pytest.mark.section("Step 3: the CSV pipeline on dlt")
+def test_a_frozen_schema_contract_refuses_a_new_column(duckdb_path):
+    """Lesson 5, Step 3: by default dlt adds a column for a new field; frozen, it refuses."""
+    import dlt
+    from dlt.pipeline.exceptions import PipelineStepFailed
+
+    from dagster_and_etl.lesson_5.sources import SIMPLE_RECORDS
+
+    @dlt.source(name="simple_source")
+    def with_a_new_field():
+        @dlt.resource(name="customers", primary_key="id", write_disposition="merge")
+        def customers():
+            yield {**SIMPLE_RECORDS[0], "tier": "gold"}
+
+        return customers
+
+    pipeline = course_pipeline("contract_pipeline", dataset_name="contract")
+    pipeline.run(simple_source())
+    with pytest.raises(PipelineStepFailed) as failure:
+        pipeline.run(with_a_new_field(), schema_contract={"columns": "freeze"})
+    assert "tier" in str(failure.value)
+    assert "tier" not in column_types(duckdb_path, "contract", "customers")
+
+    # Without a contract (dlt's default, "evolve"), the new field becomes a column.
+    evolving = course_pipeline("evolving_pipeline", dataset_name="evolving")
+    evolving.run(simple_source())
+    evolving.run(with_a_new_field())
+    assert column_types(duckdb_path, "evolving", "customers")["tier"] == "VARCHAR"

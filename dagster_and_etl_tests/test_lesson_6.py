@@ -90,6 +90,33 @@ def test_incremental_orders_bring_only_new_and_changed_rows(defs, postgres, duck
     assert duckdb_rows(duckdb_path, "orders") == before
 
 
+@pytest.mark.section("Step 3: the replication file")
+def test_a_column_added_at_the_source_reaches_the_incremental_copy(defs, postgres, duckdb_path):
+    """Lesson 6, Step 3: what Sling does when the source table gains a column."""
+    replicate(defs)
+    with postgres.connect() as conn:
+        conn.execute("alter table data.orders add column coupon text")
+        conn.execute(
+            "insert into data.orders (order_id, customer_id, product_id, quantity, order_date, "
+            "coupon) values (63, 1, 2, 1, '2024-04-05 09:00', 'SPRING')"
+        )
+    replicate(defs, [key("orders").to_user_string()])
+    columns = [
+        name
+        for (name,) in warehouse.fetch(
+            "select column_name from information_schema.columns "
+            "where table_name = 'data_orders' order by ordinal_position",
+            database=duckdb_path,
+        )
+    ]
+    assert "coupon" in columns
+    coupons = dict(
+        warehouse.fetch("select order_id, coupon from data_orders", database=duckdb_path)
+    )
+    assert coupons[63] == "SPRING"
+    assert coupons[1] is None  # rows copied before the column existed stay null
+
+
 @pytest.mark.section("Step 5: downstream assets")
 def test_downstream_assets_read_the_replicated_tables(defs, postgres, duckdb_path):
     """order_details and revenue_by_category are computed from the replicated tables."""

@@ -470,3 +470,29 @@ def test_before_and_after_build_the_same_tables(defs, tmp_path):
     after_tables = build_everything(defs, tmp_path / "after.duckdb")
     assert build_everything(before, tmp_path / "before.duckdb") == after_tables
     assert all(after_tables.values())
+
+
+def defined_in(definition) -> str:
+    """The module a definition's own function was written in."""
+    if isinstance(definition, dg.AssetsDefinition | dg.AssetChecksDefinition):
+        function = definition.op.compute_fn
+        function = getattr(function, "decorated_fn", function)
+    else:  # a sensor: the function it was decorated from
+        function = definition._raw_fn
+    return getattr(function, "__module__", "")
+
+
+@pytest.mark.section("Step 6: one wiring point")
+def test_no_definition_comes_from_the_one_file_project(defs):
+    """every asset, check and sensor of lesson 8 lives in the organized modules, and
+    definitions.py only wires them (nothing is served from before.py any more)"""
+    definitions = [*(defs.assets or []), *(defs.asset_checks or []), *(defs.sensors or [])]
+    still_in_before = sorted(
+        d.op.name if isinstance(d, dg.AssetsDefinition | dg.AssetChecksDefinition) else d.name
+        for d in definitions
+        if defined_in(d).endswith(".before")
+    )
+    assert not still_in_before, (
+        f"{', '.join(still_in_before)} still come from before.py: move them into the modules "
+        "of your lesson_8 folder and list them in definitions.py"
+    )

@@ -10,6 +10,7 @@ course solutions                  build the branches lesson-N-solution from your
 course diagram [N]                the Mermaid asset graph of lesson N (--write: into its page)
 course nasa-server                a local stand-in for NASA's NeoWs API, for working offline
 course postgres start             the course's Postgres without Docker (also status, stop, reset)
+course s3 start                   a local S3 server with the course's bucket (also status, stop)
 course lab ...                    JupyterLab on the notebooks, with this environment's kernel
 course data generate              (re)write the course's source CSV files, or a large one
 
@@ -324,6 +325,44 @@ def postgres_reset(yes: bool) -> None:
         click.confirm(f"Delete everything in {server.data_dir} and reseed?", abort=True)
     server.reset()
     click.echo(server.status())
+
+
+@main.group()
+def s3() -> None:
+    """A local S3 server for the cloud-storage steps (lessons 2 and 3), seeded with data/source/."""
+
+
+@s3.command("start")
+@click.option("--port", type=int, help="Default: the port of AWS_ENDPOINT_URL_S3, else 9000.")
+def s3_start(port: int | None) -> None:
+    """Start it in the background with the course's bucket. Safe to run twice."""
+    from dagster_and_etl.course import s3_server
+
+    try:
+        state = s3_server.start_background(port or s3_server.default_port())
+    except RuntimeError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(s3_server.status())
+    click.echo("Point the course at it (in .env, or your shell):")
+    click.echo(s3_server.settings_hint(state["host"], state["port"]))
+    click.echo("It keeps objects in memory: `course s3 stop` forgets them, a start reseeds.")
+
+
+@s3.command("status")
+def s3_status() -> None:
+    """Say whether it runs, and where it listens."""
+    from dagster_and_etl.course import s3_server
+
+    click.echo(s3_server.status())
+
+
+@s3.command("stop")
+def s3_stop() -> None:
+    """Stop it (its objects are forgotten; the next start seeds the bucket again)."""
+    from dagster_and_etl.course import s3_server
+
+    stopped = s3_server.stop_background()
+    click.echo("Stopped the course's S3 server." if stopped else s3_server.status())
 
 
 @main.group()

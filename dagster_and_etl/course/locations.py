@@ -154,3 +154,11 @@ def current_target() -> str:
 def load_lesson(lesson: int, target: str | None = None):
     """The code graded for lesson N: its completed code, or your own lesson N."""
     return load_location(lesson, solution=(target or current_target()) == "solution")
+
+
+if __name__ == "__main__":  # python -m dagster_and_etl.course.locations [workspace|solution]
+    import sys
+
+    solution = sys.argv[1:] == ["solution"]
+    lessons = completed_lessons() if solution else workspace_lessons()
+    print(workspace_yaml(lessons, solution), end="")

@@ -28,6 +28,8 @@ from pathlib import Path
 
 import duckdb
 
+from dagster_and_etl.course.duckdb_extensions import extensions_repository
+
 SLING_WHEELS = {
     ("Linux", "x86_64"): "sling_linux_amd64",
     ("Linux", "aarch64"): "sling_linux_arm64",
@@ -59,15 +61,6 @@ def cli_version(cli: Path) -> str:
     """The version the DuckDB CLI reports, like 1.4.4 (from "v1.4.4 (Andium) 6ddac802ff")."""
     output = subprocess.run([str(cli), "--version"], capture_output=True, text=True, check=True)
     return output.stdout.split()[0].lstrip("v")
-
-
-def extensions_repository() -> Path | None:
-    """The folder the duckdb-ext-* wheels install extensions into (a DuckDB repository)."""
-    spec = importlib.util.find_spec("duckdb_ext")
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    folder = Path(next(iter(spec.submodule_search_locations))) / "extensions"
-    return folder if folder.is_dir() else None
 
 
 def json_extension_installed() -> bool:
