@@ -16,6 +16,7 @@ import tempfile
 from pathlib import Path
 
 import dagster as dg
+import pydantic
 import pytest
 
 from dagster_and_etl.course import locations, runs, settings
@@ -33,6 +34,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=os.environ.get("COURSE_TARGET", "solution"),
         help="Grade the completed lessons (solution) or your workspace (workspace).",
     )
+    parser.addoption(
+        "--only-section",
+        default=None,
+        help="Run only the checks of this lesson page section (the catalogue of mistakes uses it).",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -43,6 +49,9 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "solution_only: tests a helper of the completed code")
     config.addinivalue_line(
         "markers", "section(name): the lesson page section that teaches what the test checks"
+    )
+    config.addinivalue_line(
+        "markers", "mutation: grades the catalogue of mistakes; runs only with `-m mutation`"
     )
 
 
@@ -59,6 +68,15 @@ def _grading_notes(request: pytest.FixtureRequest, record_property) -> None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if "mutation" not in (config.getoption("markexpr") or ""):
+        slow = [item for item in items if "mutation" in item.keywords]
+        config.hook.pytest_deselected(items=slow)
+        items[:] = [item for item in items if item not in slow]
+    section = config.getoption("--only-section")
+    if section is not None:
+        keep = [i for i in items if (m := i.get_closest_marker("section")) and m.args[0] == section]
+        config.hook.pytest_deselected(items=[i for i in items if i not in keep])
+        items[:] = keep
     if config.getoption("--target") != "workspace":
         return
     skip = pytest.mark.skip(reason="checks an internal helper of the completed lesson, not graded")
@@ -248,6 +266,38 @@ def expected_asteroids(day: str, with_date: bool = False) -> list[tuple]:
         )
         for obj in asteroids_for(date)
     )
+
+
+SECRET_FIELDS = ("password", "passwd", "secret", "token", "api_key", "connection_string")
+
+
+def literal_secrets(resource, where: str = "") -> list[str]:
+    """The secret fields of a resource (and of resources inside it) written as literals.
+
+    A secret must come from the environment (`dg.EnvVar("X")`); a field holding a
+    plain string is a secret written into the code. Returns where each one is,
+    for example `sling.connections[MY_POSTGRES].password`.
+    """
+    found = []
+    if isinstance(resource, (list, tuple)):
+        for item in resource:
+            name = getattr(item, "name", None) or str(len(found))
+            found += literal_secrets(item, f"{where}[{name}]")
+        return found
+    if not isinstance(resource, pydantic.BaseModel):  # resources and Sling's connections
+        return found
+    values = {**dict(resource), **(resource.model_extra or {})}
+    for name, value in values.items():
+        if isinstance(value, (pydantic.BaseModel, list, tuple)):
+            found += literal_secrets(value, f"{where}.{name}" if where else name)
+        elif (
+            any(secret in name.lower() for secret in SECRET_FIELDS)
+            and isinstance(value, str)
+            and value
+            and not isinstance(value, dg.EnvVar)
+        ):
+            found.append(f"{where}.{name}" if where else name)
+    return found
 
 
 @pytest.fixture(scope="session")

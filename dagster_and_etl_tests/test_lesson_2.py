@@ -33,8 +33,12 @@ def load(defs, database, file_name, **kwargs) -> dg.ExecuteInProcessResult:
     )
 
 
+COLUMNS = "date, share_price, amount, spend, shift, spread"
+
+
 def raw_rows(duckdb_path: Path, table: str = "raw_data") -> list[tuple]:
-    return warehouse.fetch(f"select * from {table} order by all", database=duckdb_path)
+    """The source columns of `table` (a learner may add columns of their own)."""
+    return warehouse.fetch(f"select {COLUMNS} from {table} order by all", database=duckdb_path)
 
 
 def expected_rows(path: Path) -> list[tuple]:
@@ -70,30 +74,48 @@ def write_csv(path: Path, rows: list[dict[str, str]]) -> Path:
     return path
 
 
+@pytest.mark.section("Step 2: a DuckDB resource")
 def test_database_resource_is_the_course_duckdb_file(defs):
+    """the `database` resource is a DuckDBResource on the course's DuckDB file."""
     resource = defs.resources.get("database")
     assert isinstance(resource, DuckDBResource), (
         f"`database` should be a DuckDBResource (see {PAGE}, 'Step 2: a DuckDB resource')."
     )
-    assert Path(resource.database) == settings.duckdb_database()
+    assert Path(resource.database) == settings.duckdb_database(), (
+        f"`database` opens {resource.database}, not the course's file from "
+        "settings.duckdb_database() (DUCKDB_DATABASE)"
+    )
 
 
+@pytest.mark.section("The asset graph")
 def test_asset_graph(defs):
+    """duckdb_table depends on import_file, which carries the invalid_share_price check."""
     graph = defs.resolve_asset_graph()
-    assert dg.AssetKey("import_file") in graph.get(dg.AssetKey("duckdb_table")).parent_keys
+    parents = graph.get(dg.AssetKey("duckdb_table")).parent_keys
+    assert dg.AssetKey("import_file") in parents, (
+        f"duckdb_table depends on {sorted(k.to_user_string() for k in parents)}, not import_file"
+    )
     check_keys = {
         key.name for key in graph.asset_check_keys if key.asset_key == dg.AssetKey("import_file")
     }
-    assert "invalid_share_price" in check_keys
+    assert "invalid_share_price" in check_keys, (
+        f"import_file has the checks {sorted(check_keys)}, not invalid_share_price"
+    )
     assert defs.resolve_assets_def("import_file").check_specs_by_output_name is not None
 
 
+@pytest.mark.section("Step 3: loading the file into DuckDB")
 @pytest.mark.parametrize("date", COURSE_DATES)
 def test_each_file_loads_exactly_its_rows(defs, database, duckdb_path, date):
+    """each source file loads into raw_data exactly its rows, with row count and preview."""
     result = load(defs, database, f"{date}.csv")
 
     source = settings.DEFAULT_SOURCE_DIR / f"{date}.csv"
-    assert raw_rows(duckdb_path) == expected_rows(source)
+    rows, wanted = raw_rows(duckdb_path), expected_rows(source)
+    assert rows == wanted, (
+        f"raw_data holds {len(rows)} rows after loading {date}.csv, not the file's "
+        f"{len(wanted)} rows with their values"
+    )
     [materialization] = result.asset_materializations_for_node("duckdb_table")
     assert materialization.metadata["dagster/row_count"].value == len(read_source_rows(source))
     assert len(materialization.metadata["preview"].value.records) == min(
@@ -101,7 +123,9 @@ def test_each_file_loads_exactly_its_rows(defs, database, duckdb_path, date):
     )
 
 
+@pytest.mark.section("Step 1: the file to import")
 def test_import_file_returns_the_full_path(defs, database):
+    """import_file returns the full path of the file inside the source folder."""
     result = runs.materialize(
         defs,
         ["import_file"],
@@ -114,23 +138,35 @@ def test_import_file_returns_the_full_path(defs, database):
     )
 
 
+@pytest.mark.section("Step 5: run it twice")
 def test_loading_again_leaves_the_same_rows(defs, database, duckdb_path):
+    """loading a file again leaves the same rows, and other days' rows stay."""
     load(defs, database, "2018-01-22.csv")
     first = raw_rows(duckdb_path)
     load(defs, database, "2018-01-22.csv")
-    assert raw_rows(duckdb_path) == first
+    again = raw_rows(duckdb_path)
+    assert again == first, (
+        f"raw_data holds {len(again)} rows after loading 2018-01-22.csv twice; "
+        f"a second load must leave the {len(first)} rows of the first"
+    )
 
     load(defs, database, "2018-01-23.csv")
     load(defs, database, "2018-01-22.csv")
     both = expected_rows(settings.DEFAULT_SOURCE_DIR / "2018-01-22.csv") + expected_rows(
         settings.DEFAULT_SOURCE_DIR / "2018-01-23.csv"
     )
-    assert raw_rows(duckdb_path) == sorted(both)
+    rows = raw_rows(duckdb_path)
+    assert rows == sorted(both), (
+        f"raw_data holds {len(rows)} rows after loading the 23rd and the 22nd again, "
+        f"not the {len(both)} rows of both files: a load replaces only its file's dates"
+    )
 
 
+@pytest.mark.section("Step 4: a blocking asset check")
 def test_zero_share_price_fails_the_check_and_blocks_the_load(
     defs, database, duckdb_path, source_dir
 ):
+    """a zero and a negative share price fail the check, which names both and blocks the load."""
     load(defs, database, "2018-01-22.csv")
     before = raw_rows(duckdb_path)
 
@@ -142,41 +178,80 @@ def test_zero_share_price_fails_the_check_and_blocks_the_load(
     result = load(defs, database, "2018-01-22-bad.csv", raise_on_error=False)
 
     evaluation = share_price_check(result)
-    assert evaluation.passed is False
-    assert evaluation.metadata["invalid_rows"].value == 2
+    assert evaluation.passed is False, "the check passed on a file with a zero and a negative price"
+    invalid = evaluation.metadata["invalid_rows"].value
+    assert invalid == 2, f"the check counts {invalid} invalid rows in a file with 2"
     offending = evaluation.metadata["offending_rows"].value.records
     assert sorted(record.data["share_price"] for record in offending) == [-4.2, 0.0]
-    assert result.asset_materializations_for_node("duckdb_table") == []
-    assert raw_rows(duckdb_path) == before
+    assert result.asset_materializations_for_node("duckdb_table") == [], (
+        "duckdb_table loaded a file whose check failed: the check must block it"
+    )
+    assert raw_rows(duckdb_path) == before, "raw_data changed although the check failed"
 
 
+@pytest.mark.section("Step 4: a blocking asset check")
+def test_an_empty_share_price_fails_the_check_and_blocks_the_load(
+    defs, database, duckdb_path, source_dir
+):
+    """a file with an empty share price fails the check, which blocks the load."""
+    rows = read_source_rows(source_dir / "2018-01-22.csv")
+    rows[4]["share_price"] = ""
+    write_csv(source_dir / "2018-01-22-empty.csv", rows)
+
+    result = load(defs, database, "2018-01-22-empty.csv", raise_on_error=False)
+
+    evaluation = share_price_check(result)
+    assert evaluation.passed is False, (
+        "the check passed on a file with an empty share price: a missing price is invalid too"
+    )
+    assert result.asset_materializations_for_node("duckdb_table") == [], (
+        "duckdb_table loaded a file with an empty share price"
+    )
+    assert not duckdb_path.exists() or raw_rows(duckdb_path) == [], (
+        "raw_data holds rows of a file whose check failed"
+    )
+
+
+@pytest.mark.section("Step 4: a blocking asset check")
 def test_check_passes_on_the_course_files(defs, database):
+    """the check passes on a course file, with no invalid rows."""
     result = load(defs, database, "2018-01-24.csv")
     evaluation = share_price_check(result)
-    assert evaluation.passed is True
+    assert evaluation.passed is True, "the check failed on 2018-01-24.csv, whose prices are all > 0"
     assert evaluation.metadata["invalid_rows"].value == 0
 
 
+@pytest.mark.section("Step 1: the file to import")
 def test_missing_file_names_the_folder_and_the_files_there(defs, database):
+    """a missing file fails with a message naming the source folder and the files in it."""
     result = load(defs, database, "2018-01-30.csv", raise_on_error=False)
-    assert not result.success
+    assert not result.success, "a run for the missing file 2018-01-30.csv succeeded"
     message = result.failure_data_for_node("import_file").error.to_string()
-    assert str(settings.DEFAULT_SOURCE_DIR) in message
+    assert str(settings.DEFAULT_SOURCE_DIR) in message, (
+        f"the error does not name the source folder: {message.splitlines()[0]}"
+    )
     for date in COURSE_DATES:
-        assert f"{date}.csv" in message
+        assert f"{date}.csv" in message, f"the error does not list {date}.csv, which is there"
 
 
+@pytest.mark.section("Step 1: the file to import")
 @pytest.mark.parametrize("name", ["../staging/data.csv", "../../pyproject.toml", "/etc/passwd"])
 def test_a_name_outside_the_source_folder_is_refused(defs, database, name):
+    """a file name outside the source folder is refused."""
     result = load(defs, database, name, raise_on_error=False)
-    assert not result.success
+    assert not result.success, f"the file name {name!r} was accepted"
     message = result.failure_data_for_node("import_file").error.to_string()
-    assert "outside the source folder" in message
+    assert "outside the source folder" in message, (
+        f"the error for {name!r} does not say it is outside the source folder: "
+        f"{message.splitlines()[0]}"
+    )
 
 
+@pytest.mark.section("Step 3: loading the file into DuckDB")
 def test_a_malformed_file_fails_and_keeps_the_table(
     defs, database, duckdb_path, source_dir, instance
 ):
+    """a malformed file fails the run and leaves raw_data as it was."""
     load(defs, database, "2018-01-22.csv", instance=instance)
     before = raw_rows(duckdb_path)
 
@@ -438,8 +513,10 @@ def test_s3_missing_object_names_the_bucket_and_the_key(defs, database, duckdb_p
     assert result.asset_materializations_for_node("duckdb_table_s3") == []
 
 
+@pytest.mark.section("Step 4: a blocking asset check")
 @pytest.mark.solution_only
 def test_row_by_row_and_duckdb_checks_agree(tmp_path):
+    """the row-by-row check finds zero and empty share prices."""
     from dagster_and_etl.lesson_2.defs.checks import invalid_share_prices_python
 
     rows = read_source_rows(settings.DEFAULT_SOURCE_DIR / "2018-01-23.csv")

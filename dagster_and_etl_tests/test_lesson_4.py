@@ -45,8 +45,12 @@ def expected(day: str) -> list[tuple]:
     return expected_asteroids(day, with_date=True)
 
 
+COLUMNS = "id, name, absolute_magnitude_h, is_potentially_hazardous_asteroid, approach_date"
+
+
 def loaded(duckdb_path, table="raw_asteroid_data") -> list[tuple]:
-    return warehouse.fetch(f"select * from {table} order by all", database=duckdb_path)
+    """The table's rows, by the lesson's columns (a learner may add columns of their own)."""
+    return warehouse.fetch(f"select {COLUMNS} from {table} order by all", database=duckdb_path)
 
 
 def error_of(result: dg.ExecuteInProcessResult) -> str:
@@ -54,7 +58,9 @@ def error_of(result: dg.ExecuteInProcessResult) -> str:
     return failure.step_failure_data.error.to_string()
 
 
+@pytest.mark.section("Step 3: extract, stage, load")
 def test_a_date_loads_the_previous_days_objects(defs, database, duckdb_path, server, staging):
+    """a run for a date loads the previous day's objects, with typed columns."""
     run_for(defs, database, nasa_resource(defs, server), "2025-04-02")
     assert loaded(duckdb_path) == expected("2025-04-01")
     assert server.requests[0]["start_date"] == server.requests[0]["end_date"] == "2025-04-01"
@@ -69,7 +75,9 @@ def test_a_date_loads_the_previous_days_objects(defs, database, duckdb_path, ser
     assert types["is_potentially_hazardous_asteroid"] == "BOOLEAN"
 
 
+@pytest.mark.section("Step 3: extract, stage, load")
 def test_the_staging_file_is_one_csv_per_day(defs, database, server, staging):
+    """each day is staged as its own CSV file with the four kept fields."""
     run_for(defs, database, nasa_resource(defs, server), "2025-04-02")
     run_for(defs, database, nasa_resource(defs, server), "2025-04-03")
     files = sorted(path.name for path in (staging / "asteroids").iterdir())
@@ -78,7 +86,9 @@ def test_the_staging_file_is_one_csv_per_day(defs, database, server, staging):
     assert header == "id,name,absolute_magnitude_h,is_potentially_hazardous_asteroid"
 
 
+@pytest.mark.section("Step 3: extract, stage, load")
 def test_running_a_date_again_leaves_the_same_rows(defs, database, duckdb_path, server, staging):
+    """running a date again leaves the same rows."""
     resource = nasa_resource(defs, server)
     run_for(defs, database, resource, "2025-04-02")
     run_for(defs, database, resource, "2025-04-03")
@@ -87,8 +97,10 @@ def test_running_a_date_again_leaves_the_same_rows(defs, database, duckdb_path, 
     assert loaded(duckdb_path) == first == sorted(expected("2025-04-01") + expected("2025-04-02"))
 
 
+@pytest.mark.section("Step 2: validating the run's date")
 @pytest.mark.parametrize("bad_date", ["2025-13-01", "04/02/2025", "2025-02-30", "yesterday"])
 def test_a_bad_date_is_refused_before_any_request(defs, database, server, staging, bad_date):
+    """a date that is not a real YYYY-MM-DD day is refused before any request."""
     result = run_for(defs, database, nasa_resource(defs, server), bad_date, raise_on_error=False)
     assert not result.success
     assert "YYYY-MM-DD" in error_of(result)
@@ -98,7 +110,9 @@ def test_a_bad_date_is_refused_before_any_request(defs, database, server, stagin
     assert failed == ["asteroids"]
 
 
+@pytest.mark.section("Step 1: a resource for the API")
 def test_a_wrong_key_says_to_set_nasa_api_key(defs, database, duckdb_path, server, staging):
+    """a refused key (403) fails with a message that says to set NASA_API_KEY."""
     resource = nasa_resource(defs, server, api_key="not-my-key")
     result = run_for(defs, database, resource, "2025-04-02", raise_on_error=False)
     assert not result.success
@@ -108,14 +122,18 @@ def test_a_wrong_key_says_to_set_nasa_api_key(defs, database, duckdb_path, serve
     assert not duckdb_path.exists() or loaded(duckdb_path) == []
 
 
+@pytest.mark.section("Step 6: rate limits and retries")
 def test_two_rate_limits_then_success(defs, database, duckdb_path, server, staging):
+    """two 429 answers are retried and the third request loads the day."""
     server.fail_next(429, times=2, retry_after=0)
     run_for(defs, database, nasa_resource(defs, server), "2025-04-02")
     assert len(server.requests) == 3
     assert loaded(duckdb_path) == expected("2025-04-01")
 
 
+@pytest.mark.section("Step 6: rate limits and retries")
 def test_retry_after_is_honoured(defs, database, server, staging):
+    """a Retry-After of one second is waited before the retry."""
     server.fail_next(429, times=1, retry_after=1)
     started = time.monotonic()
     run_for(defs, database, nasa_resource(defs, server), "2025-04-02")
@@ -123,9 +141,24 @@ def test_retry_after_is_honoured(defs, database, server, staging):
     assert len(server.requests) == 2
 
 
+@pytest.mark.section("Step 6: rate limits and retries")
+def test_the_retry_waits_as_long_as_retry_after_says(defs, database, server, staging):
+    """after a 429 with Retry-After: 2, the next request comes two seconds later, not sooner."""
+    server.fail_next(429, times=1, retry_after=2)
+    run_for(defs, database, nasa_resource(defs, server), "2025-04-02")
+    assert len(server.requests) == 2, f"{len(server.requests)} requests for one 429, not 2"
+    gap = server.request_times[1] - server.request_times[0]
+    assert gap >= 1.9, (
+        f"the retry came {gap:.2f}s after a 429 that said Retry-After: 2; wait what the "
+        "server asks before retrying"
+    )
+
+
+@pytest.mark.section("Step 6: rate limits and retries")
 def test_persistent_503_fails_clearly_and_loads_nothing(
     defs, database, duckdb_path, server, staging
 ):
+    """a server that keeps answering 503 is given up on, clearly, and nothing is loaded."""
     server.fail_next(503, times=50)
     result = run_for(
         defs, database, nasa_resource(defs, server), "2025-04-02", raise_on_error=False
@@ -139,7 +172,9 @@ def test_persistent_503_fails_clearly_and_loads_nothing(
     assert not (staging / "asteroids").exists()
 
 
+@pytest.mark.section("Step 1: a resource for the API")
 def test_an_unreachable_api_fails_with_a_clear_message(defs, database, staging):
+    """an unreachable API fails with a message naming its address."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
@@ -190,9 +225,11 @@ def test_the_advice_for_an_unreachable_remote_api_names_the_url_and_the_stand_in
     assert "course nasa-server" in advice
 
 
+@pytest.mark.section("Step 1: a resource for the API")
 def test_the_definitions_take_key_and_url_from_the_environment(
     load_lesson, database, duckdb_path, server, staging, monkeypatch
 ):
+    """the nasa resource takes its key from NASA_API_KEY, and fails without it."""
     monkeypatch.setenv("NASA_API_BASE_URL", server.url)
     monkeypatch.delenv("NASA_API_KEY", raising=False)
     defs = load_lesson(4)
@@ -206,7 +243,9 @@ def test_the_definitions_take_key_and_url_from_the_environment(
     assert loaded(duckdb_path) == expected("2025-04-01")
 
 
+@pytest.mark.section("Step 4: a job and a schedule")
 def test_the_schedule_runs_at_six_for_the_day_before(defs):
+    """date_range_schedule runs asteroid_job at 06:00 with that day's date."""
     names = [schedule.name for schedule in defs.schedules or []]
     assert "date_range_schedule" in names, f"write date_range_schedule ({PAGE}, Step 4)"
     schedule = defs.resolve_schedule_def("date_range_schedule")
@@ -219,12 +258,16 @@ def test_the_schedule_runs_at_six_for_the_day_before(defs):
     assert request.run_config == {"ops": {"asteroids": {"config": {"date": "2025-04-03"}}}}
 
 
+@pytest.mark.section("Step 4: a job and a schedule")
 def test_the_job_selects_the_three_assets(defs):
+    """asteroid_job selects asteroids, asteroids_file and duckdb_asteroid_table."""
     job = defs.resolve_job_def("asteroid_job")
     assert {key.to_user_string() for key in job.asset_layer.selected_asset_keys} == set(PIPELINE)
 
 
+@pytest.mark.section("Step 5: partitions for backfills")
 def test_a_backfill_loads_each_day_once(defs, database, duckdb_path, server, staging, instance):
+    """a backfill loads each day once, even with one day run twice."""
     days = ["2025-04-01", "2025-04-02", "2025-04-03"]
     resources = {"database": database, "nasa": nasa_resource(defs, server)}
     for day in [*days, days[1]]:  # one day twice, as a retried backfill would
@@ -237,16 +280,105 @@ def test_a_backfill_loads_each_day_once(defs, database, duckdb_path, server, sta
     assert instance.get_materialized_partitions(dg.AssetKey("asteroids_partition")) == set(days)
 
 
+@pytest.mark.section("Step 5: partitions for backfills")
 def test_the_partitioned_fetch_is_limited_by_a_pool(defs):
+    """asteroids_partition runs in a pool that limits API calls."""
     asset = defs.resolve_assets_def("asteroids_partition")
     assert asset.op.pool, f"give asteroids_partition a pool to limit API calls ({PAGE})"
 
 
+def timeout_fields(defs) -> dict[str, float]:
+    """The resource's timeout setting(s), shortened for a test."""
+    fields = type(defs.resources["nasa"]).model_fields
+    names = [name for name in fields if "timeout" in name]
+    assert names, (
+        "NASAResource has no timeout setting: give it one (timeout_seconds) and pass it "
+        "to requests.get"
+    )
+    return {name: 0.5 for name in names}
+
+
+@pytest.mark.section("Step 6: rate limits and retries")
+def test_a_server_that_does_not_answer_times_out_and_is_retried(
+    defs, database, duckdb_path, server, staging
+):
+    """a request that gets no answer is cut off by the timeout and retried, and the day loads."""
+    resource = nasa_resource(defs, server, **timeout_fields(defs))
+    server.fail_next(200, times=1, delay=4.0)  # the first answer comes after four seconds
+    result = run_for(defs, database, resource, "2025-04-02", raise_on_error=False)
+    assert result.success, f"the run failed after a slow answer: {error_of(result)[:200]}"
+    times = server.request_times
+    assert len(times) >= 2 and times[1] - times[0] < 3.5, (
+        f"{len(times)} request(s): the first, unanswered for 4s, should be cut off by the "
+        "timeout (pass timeout= to requests.get) and retried at once"
+    )
+    assert loaded(duckdb_path) == expected("2025-04-01")
+
+
+@pytest.mark.section("Step 6: rate limits and retries")
+@pytest.mark.parametrize("status", [400, 404])
+def test_a_client_error_is_not_retried(defs, database, duckdb_path, server, staging, status):
+    """a 400 or 404 answer fails the run at once, naming the status, after a single request."""
+    server.fail_next(status, times=5)
+    result = run_for(
+        defs, database, nasa_resource(defs, server), "2025-04-02", raise_on_error=False
+    )
+    assert not result.success, f"the run succeeded although NASA answered {status}"
+    calls = len(server.requests)
+    assert calls == 1, (
+        f"{calls} requests after a {status}: only 429 and 5xx are worth retrying; "
+        f"the same request will get the same {status}"
+    )
+    assert str(status) in error_of(result), f"the error does not name the status {status}"
+    assert not duckdb_path.exists() or loaded(duckdb_path) == []
+
+
+@pytest.mark.section("Step 3: extract, stage, load")
+def test_a_failed_load_keeps_the_days_previous_rows(
+    defs, database, duckdb_path, server, staging, instance
+):
+    """a staging file that fails to load leaves the day's previous rows in place."""
+    resource = nasa_resource(defs, server)
+    run_for(defs, database, resource, "2025-04-02", instance=instance)
+    before = loaded(duckdb_path)
+    [staged] = (staging / "asteroids").glob("*.csv")
+    lines = staged.read_text().splitlines()
+    first = lines[1].split(",")
+    first[2] = "very bright"  # absolute_magnitude_h is a number
+    staged.write_text("\n".join([lines[0], ",".join(first), *lines[2:]]) + "\n")
+
+    result = runs.materialize(
+        defs,
+        ["duckdb_asteroid_table"],
+        resources={"database": database, "nasa": resource},
+        instance=instance,
+        raise_on_error=False,
+    )
+    assert not result.success, "a staging file with a word for a magnitude loaded without error"
+    after = loaded(duckdb_path)
+    assert after == before, (
+        f"raw_asteroid_data holds {len(after)} rows after a failed load, not the {len(before)} "
+        "it held: delete and insert belong in one transaction"
+    )
+
+
+@pytest.mark.section("Step 5: partitions for backfills")
+def test_the_partitioned_table_writes_through_the_duckdb_pool(defs):
+    """duckdb_asteroid_partition_table runs in the duckdb pool, one DuckDB writer at a time."""
+    asset = defs.resolve_assets_def("duckdb_asteroid_partition_table")
+    assert asset.op.pool == "duckdb", (
+        f"duckdb_asteroid_partition_table's pool is {asset.op.pool!r}, not 'duckdb': "
+        "backfill runs would write to DuckDB at the same time"
+    )
+
+
+@pytest.mark.section("Step 3: extract, stage, load")
 @pytest.mark.skipif(
     os.environ.get("NASA_API_KEY", "DEMO_KEY") in ("", "DEMO_KEY", "COURSE_KEY"),
     reason="optional: set NASA_API_KEY to a real key (and be online) to test against api.nasa.gov",
 )
 def test_against_the_real_api(defs, database, duckdb_path, staging):
+    """with a real key, the real API's objects load for the day before."""
     try:
         socket.create_connection(("api.nasa.gov", 443), timeout=3).close()
     except OSError:
@@ -269,7 +401,9 @@ def feed(session, server, **params):
     )
 
 
+@pytest.mark.section("Step 6: rate limits and retries")
 def test_the_retry_adapter_rides_out_rate_limits(server):
+    """requests' own retry adapter rides out two 429 answers and gets the data."""
     from dagster_and_etl.lesson_4.retry_adapter import session_with_retries
 
     server.fail_next(429, times=2, retry_after=0)
@@ -278,7 +412,9 @@ def test_the_retry_adapter_rides_out_rate_limits(server):
     assert len(server.requests) == 3
 
 
+@pytest.mark.section("Step 6: rate limits and retries")
 def test_the_retry_adapter_gives_up_with_the_last_answer(server):
+    """the retry adapter gives up after its retries with the server's last answer."""
     from dagster_and_etl.lesson_4.retry_adapter import session_with_retries
 
     server.fail_next(503, times=50)
@@ -287,7 +423,9 @@ def test_the_retry_adapter_gives_up_with_the_last_answer(server):
     assert len(server.requests) == 3
 
 
+@pytest.mark.section("Step 6: rate limits and retries")
 def test_the_retry_adapter_does_not_retry_a_bad_request(server):
+    """the retry adapter does not retry a bad request."""
     from dagster_and_etl.lesson_4.retry_adapter import session_with_retries
 
     response = feed(session_with_retries(backoff_seconds=0.01), server, start_date="04/01/2025")

@@ -51,8 +51,10 @@ def asset_key_loading(defs: dg.Definitions, table: str) -> str:
     return keys[0]
 
 
+@pytest.mark.section("Step 1: a dlt quick start")
 @pytest.mark.solution_only
 def test_the_quick_start_script_loads_the_records(duckdb_path, private_dlt_state, capsys):
+    """the quick start script loads the three records into simple.customers."""
     from dagster_and_etl.lesson_5 import dlt_quick_start
     from dagster_and_etl.lesson_5.sources import SIMPLE_RECORDS
 
@@ -93,19 +95,26 @@ def test_the_quick_start_command_on_the_page_loads_your_records(
     assert private_dlt_state.joinpath("simple_pipeline").is_dir()
 
 
+@pytest.mark.section("Step 2: dlt assets in Dagster")
 def test_dlt_assets_load_the_simple_source(defs, duckdb_path):
+    """the dlt asset loads the simple source's customers, and a second run adds nothing."""
     key = asset_key_loading(defs, "customers")
     runs.materialize(defs, [key])
     runs.materialize(defs, [key])  # merged on id: a second run adds nothing
     rows = warehouse.fetch(
         "select id, name from simple.customers order by id", database=duckdb_path
     )
-    assert [name for _, name in rows] == ["Alice", "Bob", "Chandra"]
+    names = [name for _, name in rows]
+    assert names == ["Alice", "Bob", "Chandra"], (
+        f"simple.customers holds {names} after two runs, not Alice, Bob and Chandra once each"
+    )
     types = column_types(duckdb_path, "simple", "customers")
-    assert types["id"] == "BIGINT"
-    assert types["name"] == "VARCHAR"
+    assert (types.get("id"), types.get("name")) == ("BIGINT", "VARCHAR"), (
+        f"simple.customers' id and name are {types.get('id')} and {types.get('name')}"
+    )
 
 
+@pytest.mark.section("Step 2: dlt assets in Dagster")
 def test_a_source_made_once_at_import_fails_its_second_run(duckdb_path):
     """What lesson 5, Step 2 says happens when the body reuses the decorator's source."""
 
@@ -133,7 +142,9 @@ def test_a_source_made_once_at_import_fails_its_second_run(duckdb_path):
     assert "KeyError" in error.message and "'name'" in error.message
 
 
+@pytest.mark.section("Step 2: dlt assets in Dagster")
 def test_the_dlt_progress_reaches_the_run_logs(defs, instance):
+    """dlt's progress appears in the run's logs."""
     key = asset_key_loading(defs, "customers")
     result = runs.materialize(defs, [key], instance=instance)
     records = instance.all_logs(result.run_id)
@@ -143,8 +154,10 @@ def test_the_dlt_progress_reaches_the_run_logs(defs, instance):
     )
 
 
+@pytest.mark.section("Step 3: the CSV pipeline on dlt")
 @pytest.mark.parametrize("date", ["2018-01-22", "2018-01-24"])
 def test_csv_through_dlt_equals_the_source_file(defs, duckdb_path, date):
+    """a CSV file loaded through dlt holds exactly the file's rows."""
     key = asset_key_loading(defs, "share_prices")
     runs.materialize(defs, ["import_file", key], run_config=runs.file_run_config(f"{date}.csv"))
     source = read_source_rows(settings.DEFAULT_SOURCE_DIR / f"{date}.csv")
@@ -164,19 +177,26 @@ def test_csv_through_dlt_equals_the_source_file(defs, duckdb_path, date):
         )
         for r in source
     )
-    assert rows == expected
+    assert rows == expected, (
+        f"csv_data.share_prices holds {len(rows)} rows, not the {len(expected)} rows of {date}.csv"
+    )
 
 
+@pytest.mark.section("Step 3: the CSV pipeline on dlt")
 def test_csv_types_are_pinned_not_left_as_text(defs, duckdb_path):
+    """the CSV's columns land as DATE, DOUBLE and BIGINT, not text."""
     key = asset_key_loading(defs, "share_prices")
     runs.materialize(defs, ["import_file", key], run_config=runs.file_run_config("2018-01-23.csv"))
     types = column_types(duckdb_path, "csv_data", "share_prices")
-    assert types["date"] == "DATE"
-    assert types["share_price"] == "DOUBLE"
-    assert types["amount"] == "BIGINT"
+    got = {name: types.get(name) for name in ("date", "share_price", "amount")}
+    assert got == {"date": "DATE", "share_price": "DOUBLE", "amount": "BIGINT"}, (
+        f"csv_data.share_prices' columns are typed {got}: pin the types with column hints"
+    )
 
 
+@pytest.mark.section("Step 6: write dispositions")
 def test_reloading_a_csv_file_replaces_its_days(defs, duckdb_path):
+    """reloading a CSV file replaces its days' rows."""
     key = asset_key_loading(defs, "share_prices")
     for date in ["2018-01-22", "2018-01-23", "2018-01-22"]:
         runs.materialize(defs, ["import_file", key], run_config=runs.file_run_config(f"{date}.csv"))
@@ -186,13 +206,19 @@ def test_reloading_a_csv_file_replaces_its_days(defs, duckdb_path):
             database=duckdb_path,
         )
     )
-    assert counts == {
+    wanted = {
         day: len(read_source_rows(settings.DEFAULT_SOURCE_DIR / f"{day}.csv"))
         for day in ["2018-01-22", "2018-01-23"]
     }
+    assert counts == wanted, (
+        f"after loading the 22nd, the 23rd and the 22nd again, rows by date are {counts}, "
+        f"not {wanted}: a reload replaces its days (merge on date, delete-insert)"
+    )
 
 
+@pytest.mark.section("Step 4: the translator")
 def test_the_dlt_csv_asset_depends_on_import_file(defs):
+    """the dlt CSV asset depends on import_file."""
     key = asset_key_loading(defs, "share_prices")
     node = defs.resolve_asset_graph().get(dg.AssetKey.from_user_string(key))
     assert dg.AssetKey("import_file") in node.parent_keys, f"use a DagsterDltTranslator ({PAGE})"
@@ -216,30 +242,44 @@ def loaded_asteroids(duckdb_path, table="asteroids") -> list[tuple]:
     )
 
 
+@pytest.mark.section("Step 6: write dispositions")
 def test_dlt_nasa_loads_the_servers_objects_once(defs, duckdb_path, server):
+    """dlt_nasa loads the day's objects once, however often it runs."""
     resource = nasa_resource(defs, server)
     nasa_run(defs, resource, "2025-04-02")
-    assert loaded_asteroids(duckdb_path) == expected_asteroids("2025-04-01")
+    wanted = expected_asteroids("2025-04-01")
+    assert loaded_asteroids(duckdb_path) == wanted, "nasa_neo.asteroids is not the day's objects"
     nasa_run(defs, resource, "2025-04-02")  # the same day again: merged, not appended
-    assert loaded_asteroids(duckdb_path) == expected_asteroids("2025-04-01")
+    again = loaded_asteroids(duckdb_path)
+    assert again == wanted, (
+        f"nasa_neo.asteroids holds {len(again)} rows after running the day twice, not its "
+        f"{len(wanted)} objects: merge on a primary key"
+    )
     nasa_run(defs, resource, "2025-04-03")
     assert len(loaded_asteroids(duckdb_path)) == len(expected_asteroids("2025-04-01")) + len(
         expected_asteroids("2025-04-02")
     )
 
 
+@pytest.mark.section("Step 5: the NASA pipeline on dlt")
 def test_dlt_nasa_partition_loads_its_day_once(defs, duckdb_path, server, instance):
+    """each dlt_nasa_partition day loads its objects once."""
     resources = {"nasa": nasa_resource(defs, server)}
     for day in ["2025-04-05", "2025-04-06", "2025-04-05"]:
         runs.materialize(
             defs, ["dlt_nasa_partition"], resources=resources, partition_key=day, instance=instance
         )
-    assert loaded_asteroids(duckdb_path, "asteroids_by_day") == sorted(
-        expected_asteroids("2025-04-05") + expected_asteroids("2025-04-06")
+    rows = loaded_asteroids(duckdb_path, "asteroids_by_day")
+    wanted = sorted(expected_asteroids("2025-04-05") + expected_asteroids("2025-04-06"))
+    assert rows == wanted, (
+        f"nasa_neo.asteroids_by_day holds {len(rows)} rows after two days, one run twice, "
+        f"not the {len(wanted)} objects of the two days"
     )
 
 
+@pytest.mark.section("Step 5: the NASA pipeline on dlt")
 def test_dlt_nasa_partition_runs_daily_on_its_own(defs):
+    """dlt_nasa_partition has a daily on_cron automation condition."""
     asset = defs.resolve_assets_def("dlt_nasa_partition")
     condition = asset.automation_conditions_by_key[dg.AssetKey("dlt_nasa_partition")]
     assert condition is not None, (
@@ -248,7 +288,9 @@ def test_dlt_nasa_partition_runs_daily_on_its_own(defs):
     assert "@daily" in str(condition) or "0 0 * * *" in str(condition)
 
 
+@pytest.mark.section("Step 5: the NASA pipeline on dlt")
 def test_an_api_failure_fails_clearly_and_loads_nothing(defs, duckdb_path, server):
+    """an API failure fails the run with the API's message and loads nothing."""
     server.fail_next(503, times=50)
     result = nasa_run(
         defs, nasa_resource(defs, server, max_attempts=2), "2025-04-02", raise_on_error=False
@@ -269,7 +311,47 @@ def test_an_api_failure_fails_clearly_and_loads_nothing(defs, duckdb_path, serve
     assert ("asteroids",) not in tables
 
 
+@pytest.mark.section("Step 5: the NASA pipeline on dlt")
+def test_an_api_failure_shows_the_apis_message_not_dlts(defs, duckdb_path, server):
+    """an API failure inside dlt surfaces as the resource's own error, naming the status
+    first, not as dlt's PipelineStepFailed."""
+    server.fail_next(503, times=50)
+    result = nasa_run(
+        defs, nasa_resource(defs, server, max_attempts=2), "2025-04-02", raise_on_error=False
+    )
+    assert not result.success, "the run succeeded although the API kept answering 503"
+    [failure] = [event for event in result.all_events if event.is_step_failure]
+    error = failure.step_failure_data.error
+    first = (error.message or "").strip().splitlines()[0] if error.message else ""
+    assert "PipelineStepFailed" not in (error.cls_name or "") and "503" in first, (
+        f"the run's error is {error.cls_name}: {first[:120]!r}; catch dlt's PipelineStepFailed "
+        "and re-raise the resource's error inside it"
+    )
+
+
+@pytest.mark.section("Step 2: dlt assets in Dagster")
+def test_each_run_builds_a_fresh_source_and_pipeline(defs, duckdb_path, tmp_path, monkeypatch):
+    """two runs in one process each load their rows: every run builds a fresh source and
+    pipeline, reading the settings of the moment."""
+    key = asset_key_loading(defs, "customers")
+    runs.materialize(defs, [key])
+    second = tmp_path / "second.duckdb"
+    monkeypatch.setenv("DUCKDB_DATABASE", str(second))
+    runs.materialize(defs, [key])
+    rows = (
+        warehouse.fetch("select id from simple.customers order by id", database=second)
+        if second.exists()
+        else []
+    )
+    assert [id_ for (id_,) in rows] == [1, 2, 3], (
+        f"the second run loaded {len(rows)} customers into DUCKDB_DATABASE's new file: build "
+        "the source and the pipeline inside the asset, once per run"
+    )
+
+
+@pytest.mark.section("One writer at a time")
 def test_the_duckdb_writers_share_a_pool(defs):
+    """every asset that writes to DuckDB runs in the duckdb pool."""
     for key in ["dlt_nasa", "dlt_nasa_partition", asset_key_loading(defs, "share_prices")]:
         asset = defs.resolve_assets_def(key)
         assert asset.op.pool == "duckdb", f"{key} must be limited by the duckdb pool ({PAGE})"
@@ -278,7 +360,9 @@ def test_the_duckdb_writers_share_a_pool(defs):
 # Optional: incremental loading with dlt (lesson 5, Step 6) ---------------------
 
 
+@pytest.mark.section("Step 6: write dispositions")
 def test_the_incremental_source_asks_only_for_days_after_the_last_load(duckdb_path):
+    """the incremental NeoWs source asks only for the days after the last load."""
     from dagster_and_etl.course.nasa_server import asteroids_for
     from dagster_and_etl.lesson_5.incremental import nasa_neo_incremental_source
 
@@ -306,6 +390,7 @@ def test_the_incremental_source_asks_only_for_days_after_the_last_load(duckdb_pa
     assert rows == [(day, len(asteroids_for(dt.date.fromisoformat(day)))) for day in days]
 
 
+@pytest.mark.section("Step 3: the CSV pipeline on dlt")
 def test_a_frozen_schema_contract_refuses_a_new_column(duckdb_path):
     """Lesson 5, Step 3: by default dlt adds a column for a new field; frozen, it refuses."""
     import dlt

@@ -9,6 +9,7 @@ import pytest
 
 from dagster_and_etl.course import runs, sling_offline, warehouse
 from dagster_and_etl.course.postgres import free_port
+from dagster_and_etl_tests.conftest import literal_secrets
 
 PAGE = "lessons/lesson_6_sling.md"
 TABLES = ["customers", "products", "orders"]
@@ -41,7 +42,9 @@ def replicate(defs, selection=None, **kwargs) -> dg.ExecuteInProcessResult:
     return runs.materialize(defs, selection or sling_keys(defs), **kwargs)
 
 
+@pytest.mark.section("Sling without the internet")
 def test_the_duckdb_cli_sling_uses_matches_the_python_package():
+    """the DuckDB command Sling uses is the same version as the duckdb package."""
     import duckdb
 
     cli = sling_offline.duckdb_cli()
@@ -50,7 +53,9 @@ def test_the_duckdb_cli_sling_uses_matches_the_python_package():
     assert sling_offline.sling_binary() is not None
 
 
+@pytest.mark.section("Step 4: Sling assets")
 def test_full_refresh_copies_every_row(defs, postgres, duckdb_path):
+    """a full replication copies every row of customers, products and orders."""
     result = replicate(defs)
     for table in TABLES:
         assert duckdb_rows(duckdb_path, table) == postgres_rows(postgres, table), table
@@ -58,7 +63,9 @@ def test_full_refresh_copies_every_row(defs, postgres, duckdb_path):
     assert materialized == {key(table) for table in TABLES}
 
 
+@pytest.mark.section("Step 3: the replication file")
 def test_incremental_orders_bring_only_new_and_changed_rows(defs, postgres, duckdb_path):
+    """an incremental orders run brings only new and changed rows."""
     replicate(defs)
     with postgres.connect() as conn:
         conn.execute(
@@ -83,6 +90,7 @@ def test_incremental_orders_bring_only_new_and_changed_rows(defs, postgres, duck
     assert duckdb_rows(duckdb_path, "orders") == before
 
 
+@pytest.mark.section("Step 3: the replication file")
 def test_a_column_added_at_the_source_reaches_the_incremental_copy(defs, postgres, duckdb_path):
     """Lesson 6, Step 3: what Sling does when the source table gains a column."""
     replicate(defs)
@@ -109,7 +117,9 @@ def test_a_column_added_at_the_source_reaches_the_incremental_copy(defs, postgre
     assert coupons[1] is None  # rows copied before the column existed stay null
 
 
+@pytest.mark.section("Step 5: downstream assets")
 def test_downstream_assets_read_the_replicated_tables(defs, postgres, duckdb_path):
+    """order_details and revenue_by_category are computed from the replicated tables."""
     replicate(defs, [*sling_keys(defs), "order_details", "revenue_by_category"])
     details = warehouse.fetch(
         "select count(*), sum(order_value) from order_details", database=duckdb_path
@@ -126,7 +136,10 @@ def test_downstream_assets_read_the_replicated_tables(defs, postgres, duckdb_pat
     assert key("orders") in graph.get(dg.AssetKey("order_details")).parent_keys
 
 
+@pytest.mark.section("Step 6: jobs and schedules")
 def test_jobs_and_schedules(defs, postgres, duckdb_path):
+    """postgres_refresh_job at 06:00 copies every table; orders_refresh_job at 12:00 and
+    18:00 copies orders."""
     full = defs.resolve_job_def("postgres_refresh_job")
     orders = defs.resolve_job_def("orders_refresh_job")
     assert set(full.asset_layer.selected_asset_keys) == {key(t) for t in TABLES}
@@ -145,7 +158,9 @@ def test_jobs_and_schedules(defs, postgres, duckdb_path):
     assert len(duckdb_rows(duckdb_path, "customers")) == len(postgres_rows(postgres, "customers"))
 
 
+@pytest.mark.section("Step 4: Sling assets")
 def test_postgres_down_says_how_to_start_it(load_lesson, postgres, duckdb_path, monkeypatch):
+    """with Postgres down, the run fails and says to run `course postgres start`."""
     monkeypatch.setenv("POSTGRES_PORT", str(free_port()))  # nothing listens there
     defs = load_lesson(6)
     result = replicate(defs, raise_on_error=False)
@@ -154,3 +169,59 @@ def test_postgres_down_says_how_to_start_it(load_lesson, postgres, duckdb_path, 
     message = failure.step_failure_data.error.to_string()
     assert "course postgres start" in message
     assert not duckdb_path.exists()
+
+
+@pytest.mark.section("Step 2: Sling connections as resources")
+def test_no_secret_is_written_into_the_resources(defs):
+    """every password, token or connection string in the resources comes from the
+    environment (dg.EnvVar), none is written into the code."""
+    literal = [
+        where for name, resource in (defs.resources or {}).items()
+        for where in literal_secrets(resource, name)
+    ]  # fmt: skip
+    assert not literal, (
+        f"{', '.join(literal)} is written into the code: read it with dg.EnvVar(...) "
+        "from the environment (.env.example holds the course defaults)"
+    )
+
+
+@pytest.mark.section("Step 3: the replication file")
+def test_a_changed_order_is_upserted_not_duplicated(defs, postgres, duckdb_path):
+    """after an existing order changes, an incremental run leaves one row per order_id,
+    holding the new values."""
+    replicate(defs)
+    with postgres.connect() as conn:
+        conn.execute(
+            "update data.orders set quantity = 7, order_date = '2024-05-02 08:00' "
+            "where order_id in (3, 12)"
+        )
+    replicate(defs, [key("orders").to_user_string()])
+    replicate(defs, [key("orders").to_user_string()])
+    counts = warehouse.fetch(
+        "select order_id, count(*) from data_orders group by 1 having count(*) > 1 order by 1",
+        database=duckdb_path,
+    )
+    assert counts == [], (
+        f"order_id {counts[0][0] if counts else ''} has {counts[0][1] if counts else 0} rows "
+        "after an update and an incremental run: give the stream a primary_key to upsert on"
+    )
+    changed = warehouse.fetch(
+        "select order_id, quantity from data_orders where order_id in (3, 12) order by 1",
+        database=duckdb_path,
+    )
+    assert changed == [(3, 7), (12, 7)], f"the changed orders read {changed}, not quantity 7"
+    total = warehouse.fetch("select count(*) from data_orders", database=duckdb_path)[0][0]
+    assert total == len(postgres_rows(postgres, "orders")), (
+        f"data_orders holds {total} rows for {len(postgres_rows(postgres, 'orders'))} orders"
+    )
+
+
+@pytest.mark.section("Step 4: Sling assets")
+def test_the_replication_writes_through_the_duckdb_pool(defs):
+    """the Sling step and the downstream assets write to DuckDB through the duckdb pool."""
+    for asset_key in [key("orders"), dg.AssetKey("order_details")]:
+        pool = defs.resolve_assets_def(asset_key).op.pool
+        assert pool == "duckdb", (
+            f"{asset_key.to_user_string()} runs in the pool {pool!r}, not 'duckdb': two steps "
+            "could write to the DuckDB file at once"
+        )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dagster as dg
 import pytest
+import yaml
 
 from dagster_and_etl.course import locations, runs, warehouse
 
@@ -38,12 +39,17 @@ def tables(duckdb_path) -> dict[str, list[tuple]]:
     }
 
 
+@pytest.mark.section("Step 1: scaffolding the component")
 def test_the_component_defines_the_three_tables(defs):
+    """the Sling component defines customers, products and orders under data."""
     keys = component_keys(defs)
     assert {key.path[-2] for key in keys.values()} == {"data"}
 
 
+@pytest.mark.section("Step 2: connections from the environment")
 def test_credentials_come_from_the_environment(target):
+    """defs.yaml takes the Postgres user, password, host and the DuckDB file from the
+    environment."""
     folder = locations.PACKAGE_DIR / ("lesson_7/defs" if target == "solution" else "defs/lesson_7")
     [path] = folder.rglob("ingest_files/defs.yaml")
     defs_yaml = path.read_text()
@@ -55,9 +61,11 @@ def test_credentials_come_from_the_environment(target):
     assert "test_pass" not in defs_yaml
 
 
+@pytest.mark.section("Step 3: the replication")
 def test_the_component_replicates_like_lesson_6(
     defs, load_lesson, postgres, duckdb_path, tmp_path, monkeypatch
 ):
+    """the component replicates the same rows as lesson 6's Sling assets."""
     runs.materialize(defs, [key.to_user_string() for key in component_keys(defs).values()])
     from_component = tables(duckdb_path)
     with postgres.connect() as conn:
@@ -73,8 +81,10 @@ def test_the_component_replicates_like_lesson_6(
     assert tables(other) == from_component
 
 
+@pytest.mark.section("Step 4: downstream of a component")
 @pytest.mark.solution_only
 def test_downstream_assets_depend_on_the_component(defs, postgres, duckdb_path):
+    """order_details depends on the component's tables and computes every order."""
     keys = component_keys(defs)
     graph = defs.resolve_asset_graph()
     assert set(keys.values()) <= graph.get(dg.AssetKey("order_details")).parent_keys
@@ -84,7 +94,9 @@ def test_downstream_assets_depend_on_the_component(defs, postgres, duckdb_path):
     assert warehouse.fetch("select count(*) from order_details", database=duckdb_path) == [(60,)]
 
 
+@pytest.mark.section("Step 3: the replication")
 def test_an_incremental_rerun_adds_only_new_orders(defs, postgres, duckdb_path):
+    """an incremental re-run adds only the new orders."""
     orders = component_keys(defs)["orders"].to_user_string()
     runs.materialize(defs, [orders])
     with postgres.connect() as conn:
@@ -92,3 +104,77 @@ def test_an_incremental_rerun_adds_only_new_orders(defs, postgres, duckdb_path):
     runs.materialize(defs, [orders])
     runs.materialize(defs, [orders])
     assert warehouse.fetch("select count(*) from data_orders", database=duckdb_path) == [(61,)]
+
+
+SECRET_FIELDS = ("user", "password", "passwd", "token", "secret", "connection_string", "url")
+
+
+def component_yaml(target: str) -> tuple[str, dict]:
+    folder = locations.PACKAGE_DIR / ("lesson_7/defs" if target == "solution" else "defs/lesson_7")
+    [path] = folder.rglob("ingest_files/defs.yaml")
+    return path.relative_to(locations.PACKAGE_DIR).as_posix(), yaml.safe_load(path.read_text())
+
+
+@pytest.mark.section("Step 2: connections from the environment")
+def test_no_credential_is_written_into_the_component_yaml(target):
+    """every connection's user, password or connection string in defs.yaml is read from
+    the environment ({{ env.X }}), none is written as a literal."""
+    where, document = component_yaml(target)
+    connections = ((document or {}).get("attributes") or {}).get("connections") or {}
+    assert connections, f"{where} declares no connections under attributes"
+    literal = [
+        f"connections.{name}.{field}"
+        for name, connection in connections.items()
+        for field, value in (connection or {}).items()
+        if any(secret in field.lower() for secret in SECRET_FIELDS)
+        and not ("{{" in str(value) and "env" in str(value))
+    ]
+    assert not literal, (
+        f"{', '.join(literal)} in {where} is written as a literal: use "
+        '"{{ env.POSTGRES_PASSWORD }}" and the like'
+    )
+
+
+@pytest.mark.section("Step 2: connections from the environment")
+def test_the_component_writes_through_the_duckdb_pool(defs, target):
+    """the component's step is put in the duckdb pool (op: pool: duckdb in defs.yaml)."""
+    asset = next(iter(component_keys(defs).values()))
+    op = defs.resolve_assets_def(asset).op
+    # dagster-sling 0.29 drops the component's `op: pool:` when it builds the op; the
+    # declaration in defs.yaml, or the concurrency tag, is what can be checked.
+    _, document = component_yaml(target)
+    replications = ((document or {}).get("attributes") or {}).get("replications") or []
+    declared = {(r.get("op") or {}).get("pool") for r in replications if isinstance(r, dict)}
+    pools = {op.pool, op.tags.get("dagster/concurrency_key"), *declared} - {None}
+    assert "duckdb" in pools, (
+        f"the component's op is in the pools {sorted(pools)}, not 'duckdb': "
+        "set op: pool: duckdb in defs.yaml"
+    )
+
+
+@pytest.mark.section("Step 3: the replication")
+def test_a_changed_order_is_upserted_not_duplicated(defs, postgres, duckdb_path):
+    """after an existing order changes, an incremental run leaves one row per order_id,
+    holding the new values."""
+    orders = component_keys(defs)["orders"].to_user_string()
+    runs.materialize(defs, [orders])
+    with postgres.connect() as conn:
+        conn.execute(
+            "update data.orders set quantity = 7, order_date = '2024-05-02 08:00' "
+            "where order_id in (3, 12)"
+        )
+    runs.materialize(defs, [orders])
+    runs.materialize(defs, [orders])
+    counts = warehouse.fetch(
+        "select order_id, count(*) from data_orders group by 1 having count(*) > 1 order by 1",
+        database=duckdb_path,
+    )
+    assert counts == [], (
+        f"order_id {counts[0][0] if counts else ''} has {counts[0][1] if counts else 0} rows "
+        "after an update and an incremental run: give the orders stream a primary_key"
+    )
+    changed = warehouse.fetch(
+        "select order_id, quantity from data_orders where order_id in (3, 12) order by 1",
+        database=duckdb_path,
+    )
+    assert changed == [(3, 7), (12, 7)], f"the changed orders read {changed}, not quantity 7"

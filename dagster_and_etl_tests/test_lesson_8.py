@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import os
@@ -51,48 +52,69 @@ def dimension_check(result):
     return evaluation
 
 
+@pytest.mark.section("Step 3: assets by stage")
 def test_ingestion_loads_every_row(defs, database, duckdb_path, sales_dir):
+    """products, sales_reps and sales_data hold every row of their CSV files."""
     ingest(defs, database)
     for table in ["products", "sales_reps", "sales_data"]:
         count = warehouse.fetch(f"select count(*) from {table}", database=duckdb_path)[0][0]
-        assert count == len(csv_rows(sales_dir / f"{table}.csv")), table
+        wanted = len(csv_rows(sales_dir / f"{table}.csv"))
+        assert count == wanted, f"{table} holds {count} rows, not the {wanted} of {table}.csv"
     total = sum(float(row["dollar_amount"]) for row in csv_rows(sales_dir / "sales_data.csv"))
     loaded = warehouse.fetch("select sum(dollar_amount) from sales_data", database=duckdb_path)
-    assert loaded[0][0] == pytest.approx(total)
+    assert loaded[0][0] == pytest.approx(total), (
+        f"sales_data's dollar_amount sums to {loaded[0][0]}, not the file's {total:.2f}"
+    )
 
 
+@pytest.mark.section("Step 3: assets by stage")
 def test_joined_data_keeps_every_sale_and_names_its_rep_and_product(defs, database, duckdb_path):
+    """joined_data keeps every sale and names its rep, product and category."""
     ingest(defs, database)
     joined = warehouse.fetch(
         "select order_id, rep_name, product_name from joined_data order by order_id",
         database=duckdb_path,
     )
     sales = warehouse.fetch("select count(*) from sales_data", database=duckdb_path)[0][0]
-    assert len(joined) == sales
+    assert len(joined) == sales, (
+        f"joined_data holds {len(joined)} rows for {sales} sales: keep sales without a known "
+        "rep or product (a left join), so the check can find them"
+    )
     row = warehouse.fetch(
         "select rep_name, product_name, category from joined_data where order_id = 1",
         database=duckdb_path,
     )
-    assert row == [("Amara Okafor", "Wool socks", "Clothing")]
+    assert row == [("Amara Okafor", "Wool socks", "Clothing")], (
+        f"order 1 in joined_data reads {row}, not Amara Okafor, Wool socks, Clothing"
+    )
 
 
+@pytest.mark.section("Step 3: assets by stage")
 def test_the_check_finds_the_orphans_and_passes_without_them(
     defs, database, duckdb_path, sales_dir
 ):
+    """missing_dimension_check counts the five sales without a known rep or product, and
+    passes without them."""
     sales = csv_rows(sales_dir / "sales_data.csv")
     orphans = [
         r for r in sales
         if int(r["rep_id"]) == ORPHAN_REP_ID or int(r["product_id"]) == ORPHAN_PRODUCT_ID
     ]  # fmt: skip
     evaluation = dimension_check(ingest(defs, database))
-    assert evaluation.passed is False
-    assert evaluation.metadata["sales_missing_a_dimension"].value == len(orphans) == 5
+    assert evaluation.passed is False, "the check passed although five sales lack a rep or product"
+    found = evaluation.metadata["sales_missing_a_dimension"].value
+    assert found == len(orphans) == 5, (
+        f"the check counts {found} sales missing a dimension, not the {len(orphans)} "
+        "without a known rep or a known product"
+    )
 
     with (sales_dir / "sales_data.csv").open("w", newline="", encoding="utf-8") as handle:
         writer = csv.DictWriter(handle, fieldnames=list(sales[0]))
         writer.writeheader()
         writer.writerows(r for r in sales if r not in orphans)
-    assert dimension_check(ingest(defs, database)).passed is True
+    assert dimension_check(ingest(defs, database)).passed is True, (
+        "the check fails on sales that all have a known rep and product"
+    )
 
 
 def monthly(duckdb_path) -> dict[str, float]:
@@ -103,7 +125,15 @@ def monthly(duckdb_path) -> dict[str, float]:
     return {month: round(total, 2) for month, total in rows}
 
 
+MONTHLY_ROWS = (
+    "select month, rep_name, product_name, total_dollar_amount "
+    "from monthly_sales_performance order by all"
+)
+
+
+@pytest.mark.section("Step 3: assets by stage")
 def test_each_month_holds_its_slice_and_survives_a_rerun(defs, database, duckdb_path, instance):
+    """each month's partition holds that month's sales, and a re-run changes nothing."""
     ingest(defs, database, instance=instance)
     for key in MONTHS:
         runs.materialize(
@@ -117,21 +147,23 @@ def test_each_month_holds_its_slice_and_survives_a_rerun(defs, database, duckdb_
             database=duckdb_path,
         )
     )
-    assert monthly(duckdb_path) == expected
-    before = warehouse.fetch(
-        "select * from monthly_sales_performance order by all", database=duckdb_path
-    )
+    got = monthly(duckdb_path)
+    assert got == expected, f"monthly totals are {got}, not {expected} from joined_data"
+    before = warehouse.fetch(MONTHLY_ROWS, database=duckdb_path)
     runs.materialize(
         defs, ["monthly_sales_performance"], resources={"database": database},
         partition_key="2024-03-01", instance=instance,
     )  # fmt: skip
-    after = warehouse.fetch(
-        "select * from monthly_sales_performance order by all", database=duckdb_path
+    after = warehouse.fetch(MONTHLY_ROWS, database=duckdb_path)
+    assert after == before, (
+        f"monthly_sales_performance holds {len(after)} rows after re-running 2024-03, "
+        f"not the {len(before)} it held: a re-run replaces its month"
     )
-    assert after == before
 
 
+@pytest.mark.section("Step 3: assets by stage")
 def test_each_category_holds_its_slice(defs, database, duckdb_path, instance):
+    """each category's partition holds that category's units, also after a re-run."""
     ingest(defs, database, instance=instance)
     for category in [*CATEGORIES, CATEGORIES[0]]:
         runs.materialize(
@@ -150,24 +182,47 @@ def test_each_category_holds_its_slice(defs, database, duckdb_path, instance):
             database=duckdb_path,
         )
     )
-    assert got == expected and set(got) == set(CATEGORIES)
+    assert got == expected and set(got) == set(CATEGORIES), (
+        f"units by category are {got}, not {expected} from joined_data (one category run twice)"
+    )
 
 
+@pytest.mark.section("Step 2: partitions and resources")
 def test_analysis_assets_are_partitioned_and_eager(defs):
+    """monthly partitions January to June 2024, and one partition per product category."""
     graph = defs.resolve_asset_graph()
     monthly_node = graph.get(dg.AssetKey("monthly_sales_performance"))
-    assert monthly_node.partitions_def.get_partition_keys() == MONTHS
+    months = monthly_node.partitions_def.get_partition_keys()
+    assert months == MONTHS, f"monthly_sales_performance's partitions are {months}, not {MONTHS}"
     category_node = graph.get(dg.AssetKey("product_performance"))
-    assert set(category_node.partitions_def.get_partition_keys()) == set(CATEGORIES)
-    for node in (monthly_node, category_node):
-        assert node.automation_condition is not None, f"use eager automation ({PAGE})"
+    categories = set(category_node.partitions_def.get_partition_keys())
+    assert categories == set(CATEGORIES), (
+        f"product_performance's partitions are {sorted(categories)}, not {sorted(CATEGORIES)}"
+    )
 
 
+@pytest.mark.section("Step 3: assets by stage")
+def test_analysis_assets_follow_their_inputs_eagerly(defs):
+    """monthly_sales_performance and product_performance have eager automation."""
+    graph = defs.resolve_asset_graph()
+    for name in ("monthly_sales_performance", "product_performance"):
+        condition = graph.get(dg.AssetKey(name)).automation_condition
+        assert condition is not None, f"{name} has no automation condition; use eager()"
+        assert "eager" in (condition.name or "").lower() or "eager" in str(condition).lower(), (
+            f"{name}'s automation condition is {condition.name or condition}, not eager()"
+        )
+
+
+@pytest.mark.section("Step 3: assets by stage")
 def test_every_asset_reports_row_count_and_preview(defs, database):
+    """every ingestion asset reports dagster/row_count and a preview."""
     result = ingest(defs, database)
     for event in result.get_asset_materialization_events():
         metadata = event.materialization.metadata
-        assert "dagster/row_count" in metadata and "preview" in metadata, event.asset_key
+        assert "dagster/row_count" in metadata and "preview" in metadata, (
+            f"{event.asset_key.to_user_string()} reports {sorted(metadata)}, "
+            "without dagster/row_count and preview"
+        )
 
 
 def request_run(defs, database, request: dict, **kwargs):
@@ -177,7 +232,9 @@ def request_run(defs, database, request: dict, **kwargs):
     )  # fmt: skip
 
 
+@pytest.mark.section("Step 5: the request sensor")
 def test_adhoc_request_answers_from_bound_parameters(defs, database, duckdb_path):
+    """the sample request's result counts the reps who sold that product in that department."""
     ingest(defs, database)
     request = json.loads(
         (settings.DATA_DIR / "sales" / "sample_request" / "request.json").read_text()
@@ -191,27 +248,35 @@ def test_adhoc_request_answers_from_bound_parameters(defs, database, duckdb_path
         database=duckdb_path,
     )[0][0]
     assert expected > 0
-    assert event.materialization.metadata["dagster/row_count"].value == expected
+    got = event.materialization.metadata["dagster/row_count"].value
+    assert got == expected, f"the sample request's result has {got} rows, not the {expected} reps"
 
 
+@pytest.mark.section("Step 5: the request sensor")
 @pytest.mark.parametrize(
     "product",
     ["Daniel O'Brien's pick", "x' or '1'='1", "'; drop table sales_data; --"],
 )
 def test_a_malicious_request_is_treated_as_data(defs, database, duckdb_path, product):
+    """a product name with quotes or SQL in it matches nothing and changes nothing."""
     ingest(defs, database)
     before = warehouse.fetch("select count(*) from sales_data", database=duckdb_path)
     request = {"department": "Enterprise", "product": product}
     result = request_run(
         defs, database, {**request, "start_date": "2024-01-01", "end_date": "2024-07-01"}
     )
-    assert result.success
+    assert result.success, f"the request for product {product!r} failed: bind it as a parameter"
     [event] = result.get_asset_materialization_events()
-    assert event.materialization.metadata["dagster/row_count"].value == 0
-    assert warehouse.fetch("select count(*) from sales_data", database=duckdb_path) == before
+    got = event.materialization.metadata["dagster/row_count"].value
+    assert got == 0, f"the product {product!r} matched {got} rows; as a name it matches none"
+    assert warehouse.fetch("select count(*) from sales_data", database=duckdb_path) == before, (
+        f"sales_data changed after a request for {product!r}"
+    )
 
 
+@pytest.mark.section("Step 5: the request sensor")
 def test_a_bad_request_is_refused(defs, database):
+    """a request for an unknown department is refused."""
     bad = {
         "department": "Marketing",
         "product": "Hoodie",
@@ -232,31 +297,143 @@ def touch(path: Path, seconds_ago: float) -> None:
     os.utime(path, (stamp, stamp))
 
 
+@pytest.mark.section("Step 5: the request sensor")
 def test_the_sensor_runs_new_and_changed_requests_once(defs, sales_dir):
+    """the sensor runs each new or changed request file once, and nothing on a quiet tick."""
     requests = sales_dir / "requests"
-    sample = (sales_dir / "sample_request" / "request.json").read_text()
-    (requests / "first.json").write_text(sample)
+    sample = json.loads((sales_dir / "sample_request" / "request.json").read_text())
+    first_request = {**sample, "product": "First product"}
+    (requests / "first.json").write_text(json.dumps(first_request))
     (requests / "notes.txt").write_text("not a request")
 
     first = sensor_tick(defs)
-    assert [r.tags.get("request_file") or r.run_key for r in first.run_requests][0].startswith(
-        "first.json"
+    assert len(first.run_requests) == 1, (
+        f"the first tick runs {len(first.run_requests)} requests for one JSON file and a .txt"
     )
-    assert len(first.run_requests) == 1
-    assert first.run_requests[0].run_config["ops"]["adhoc_request"]["config"] == json.loads(sample)
+    config = first.run_requests[0].run_config["ops"]["adhoc_request"]["config"]
+    assert config == first_request, f"the run's config is {config}, not the file's request"
 
     quiet = sensor_tick(defs, first.cursor)
-    assert quiet.run_requests == []
+    assert quiet.run_requests == [], "a quiet tick requests runs although no file changed"
 
-    (requests / "second.json").write_text(sample)
+    (requests / "second.json").write_text(json.dumps({**sample, "product": "Second product"}))
     touch(requests / "first.json", 30)  # modified
     changed = sensor_tick(defs, quiet.cursor)
-    assert sorted(r.run_key.split(":")[0] for r in changed.run_requests) == [
-        "first.json",
-        "second.json",
-    ]
-    assert sorted(json.loads(changed.cursor)) == ["first.json", "second.json"]
-    assert sensor_tick(defs, changed.cursor).run_requests == []
+    products = sorted(run_keys_by_file(changed))
+    assert products == ["First product", "Second product"], (
+        f"after one file changed and one was added, the tick runs {products}"
+    )
+    assert sensor_tick(defs, changed.cursor).run_requests == [], (
+        "the tick after that runs requests again although nothing changed"
+    )
+
+
+def run_keys_by_file(result) -> dict[str, str]:
+    """Each requested file's run key; the file is found by its name in the request."""
+    keys = {}
+    for request in result.run_requests or []:
+        config = request.run_config["ops"]["adhoc_request"]["config"]
+        keys[config["product"]] = request.run_key
+    return keys
+
+
+@pytest.mark.section("Step 5: the request sensor")
+def test_the_sensor_remembers_every_file_across_quiet_ticks(defs, sales_dir):
+    """after a quiet tick, the sensor still runs nothing for files it has seen, and runs a
+    changed file again under a new run key."""
+    requests = sales_dir / "requests"
+    sample = json.loads((sales_dir / "sample_request" / "request.json").read_text())
+    for product in ["Hoodie", "Desk lamp"]:
+        (requests / f"{product}.json").write_text(json.dumps({**sample, "product": product}))
+        touch(requests / f"{product}.json", 120)
+
+    first = sensor_tick(defs)
+    assert sorted(run_keys_by_file(first)) == ["Desk lamp", "Hoodie"], (
+        f"the first tick runs {sorted(run_keys_by_file(first))}, not the two request files"
+    )
+    cursor = first.cursor
+    for number in (2, 3):
+        quiet = sensor_tick(defs, cursor)
+        assert quiet.run_requests == [], (
+            f"quiet tick {number} runs {sorted(run_keys_by_file(quiet))} again: the cursor must "
+            "keep every file seen, not only the files run on the last tick"
+        )
+        cursor = quiet.cursor
+
+    touch(requests / "Hoodie.json", 30)  # saved again
+    changed = sensor_tick(defs, cursor)
+    assert sorted(run_keys_by_file(changed)) == ["Hoodie"], (
+        f"after Hoodie.json changed, the tick runs {sorted(run_keys_by_file(changed))}"
+    )
+    old, new = run_keys_by_file(first)["Hoodie"], run_keys_by_file(changed)["Hoodie"]
+    assert new != old, (
+        f"the changed file's run key {old!r} is the one already used, so Dagster would skip "
+        "the run: make the run key change with the file"
+    )
+    after = sensor_tick(defs, changed.cursor)
+    assert after.run_requests == [], "the tick after the changed file runs it again"
+
+
+class RecordingConnection:
+    """A DuckDB connection that writes down every SQL text it is given."""
+
+    def __init__(self, conn, statements: list[str]):
+        self._conn, self._statements = conn, statements
+
+    def execute(self, sql, *args, **kwargs):
+        self._statements.append(str(sql))
+        return self._conn.execute(sql, *args, **kwargs)
+
+    def sql(self, sql, *args, **kwargs):
+        self._statements.append(str(sql))
+        return self._conn.sql(sql, *args, **kwargs)
+
+    def query(self, sql, *args, **kwargs):
+        self._statements.append(str(sql))
+        return self._conn.query(sql, *args, **kwargs)
+
+    def __getattr__(self, name):
+        return getattr(self._conn, name)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return self._conn.__exit__(*exc)
+
+
+STATEMENTS: list[str] = []
+
+
+class RecordingDuckDB(DuckDBResource):
+    """The course's DuckDB resource, recording the SQL every connection runs."""
+
+    @contextlib.contextmanager
+    def get_connection(self):
+        with super().get_connection() as conn:
+            yield RecordingConnection(conn, STATEMENTS)
+
+
+@pytest.mark.section("Step 5: the request sensor")
+def test_request_values_travel_as_bound_parameters(defs, database, duckdb_path):
+    """the request's product and department reach DuckDB as bound parameters, never
+    pasted into the SQL text."""
+    ingest(defs, database)
+    product = "Zoe's quoted pick"
+    STATEMENTS.clear()
+    result = request_run(
+        defs,
+        RecordingDuckDB(database=str(duckdb_path)),
+        {"department": "Enterprise", "product": product,
+         "start_date": "2024-01-01", "end_date": "2024-07-01"},
+    )  # fmt: skip
+    assert result.success, "the request failed"
+    assert STATEMENTS, "adhoc_request ran no SQL through the database resource's connection"
+    pasted = [sql for sql in STATEMENTS if "Zoe" in sql or "Enterprise" in sql]
+    assert not pasted, (
+        "the request's values are pasted into the SQL text (even with quotes escaped): pass "
+        f"them as bound parameters (?): {' '.join(pasted[0].split())[:80]!r}"
+    )
 
 
 TABLES = [
@@ -284,8 +461,10 @@ def build_everything(definitions: dg.Definitions, path: Path) -> dict[str, list[
     }
 
 
+@pytest.mark.section("Step 1: the project in one file")
 @pytest.mark.solution_only
 def test_before_and_after_build_the_same_tables(defs, tmp_path):
+    """the one-file project and the organized one build the same tables."""
     from dagster_and_etl.lesson_8.before import defs as before
 
     after_tables = build_everything(defs, tmp_path / "after.duckdb")

@@ -95,17 +95,23 @@ def notebook(lesson: int) -> str | None:
     return found[0].relative_to(settings.PROJECT_ROOT).as_posix() if found else None
 
 
-def run(lesson: int, target: str, extra: tuple[str, ...] = ()) -> list[Check]:
+def run(
+    lesson: int, target: str, extra: tuple[str, ...] = (), root: Path | None = None
+) -> list[Check]:
     """Run lesson N's tests against `target` and return one Check per test.
 
     Everything the run writes (DuckDB files, dlt state, a Dagster home,
     bytecode) goes to a temporary folder: your own data/staging/ is untouched.
+    `root` grades another copy of the repository (the catalogue of mistakes
+    grades scratch copies); its package is the one imported.
     """
+    project = root or settings.PROJECT_ROOT
+    tests = project / test_file(lesson).relative_to(settings.PROJECT_ROOT)
     with tempfile.TemporaryDirectory(prefix="course-check-") as folder:
         scratch = Path(folder)
         report = scratch / "report.xml"
         command = [
-            sys.executable, "-m", "pytest", str(test_file(lesson)), "--target", target,
+            sys.executable, "-m", "pytest", str(tests), "--target", target,
             "-q", "-n", "0", "-p", "no:cacheprovider", f"--junitxml={report}",
             "-o", "junit_family=xunit1", f"--basetemp={scratch / 'tmp'}", *extra,
         ]  # fmt: skip
@@ -118,10 +124,15 @@ def run(lesson: int, target: str, extra: tuple[str, ...] = ()) -> list[Check]:
             "COURSE_DLT_DIR": str(scratch / "dlt_pipelines"),
             "DAGSTER_HOME": str(scratch / "dagster_home"),
         }
+        if root is not None:
+            env["PYTHONPATH"] = str(project)
+            # Path settings that point into this repository point into the copy instead.
+            for name in settings.PATH_SETTINGS:
+                path = Path(env.get(name, ""))
+                if path.is_absolute() and path.is_relative_to(settings.PROJECT_ROOT):
+                    env[name] = str(project / path.relative_to(settings.PROJECT_ROOT))
         (scratch / "dagster_home").mkdir()
-        done = subprocess.run(
-            command, cwd=settings.PROJECT_ROOT, env=env, capture_output=True, text=True
-        )
+        done = subprocess.run(command, cwd=project, env=env, capture_output=True, text=True)
         if not report.exists():
             output = (done.stdout + done.stderr).strip().splitlines()[-5:]
             return [

@@ -147,6 +147,8 @@ class NeoWsServer:
         self.host = host
         self.port = port
         self.requests: list[dict[str, str]] = []
+        # When each feed request arrived (time.monotonic()), to measure waits between retries.
+        self.request_times: list[float] = []
         self._faults: deque[Fault] = deque()
         self._lock = threading.Lock()
         self._server: uvicorn.Server | None = None
@@ -185,6 +187,7 @@ class NeoWsServer:
         params = dict(request.query_params)
         with self._lock:
             self.requests.append(params)
+            self.request_times.append(time.monotonic())
             fault = self._faults.popleft() if self._faults else None
         if fault and fault.delay:
             await asyncio.sleep(fault.delay)
