@@ -375,8 +375,65 @@ class CourseSlingResource(SlingResource):
                         continue
                     if error.run.timed_out:
                         error.run.attempts = attempt
+                    elif _diagnose("\n".join(error.run.output)) is None:
+                        error.run.output.extend(self._duckdb_lock_holders())
                     raise error.failure() from None
         raise AssertionError("unreachable")
+
+    def _duckdb_lock_holders(self) -> list[str]:
+        """What the DuckDB CLI says about each DuckDB target another process has open.
+
+        When the CLI Sling starts cannot open its file, Sling sometimes reports only
+        that it could not write to the CLI ("Failed to write to stdin"). Asking the
+        CLI ourselves, read-only, names the process that holds the file.
+        """
+        from dagster_and_etl.course.sling_offline import duckdb_cli
+
+        cli = duckdb_cli()
+        found: list[str] = []
+        for settings in self.prepare_environment().values():
+            connection = json.loads(settings)
+            if cli is None or str(connection.get("type")).lower() != "duckdb":
+                continue
+            instance = connection.get("instance") or ""
+            if not instance or not Path(instance).exists():
+                continue
+            with suppress(subprocess.SubprocessError, OSError):
+                probe = subprocess.run(
+                    [str(cli), "-readonly", instance, "-c", "select 1"],
+                    capture_output=True, text=True, timeout=10, stdin=subprocess.DEVNULL,
+                )  # fmt: skip
+                if "Could not set lock" in probe.stderr:
+                    found.extend(probe.stderr.strip().splitlines())
+        return found
+
+    def _sling_environment(self) -> dict[str, str]:
+        """This process's environment plus the connections, for Sling alone.
+
+        dagster-sling puts the connections into os.environ for the length of a
+        replication; handing them to Sling directly keeps two replications in one
+        process (two threads, a notebook) from reading each other's.
+        """
+        return {**os.environ, **self.prepare_environment()}
+
+    def _replicate(
+        self,
+        *,
+        context: dg.OpExecutionContext | dg.AssetExecutionContext,
+        replication_config: dict[str, Any],
+        dagster_sling_translator: Any,
+        debug: bool,
+        stream: bool = False,
+    ) -> Iterator[dg.MaterializeResult | dg.AssetMaterialization]:
+        """dagster-sling's replication, with Sling's own environment. `stream` changes
+        nothing here: run_sling logs Sling's lines as they come either way."""
+        yield from self._batch_sling_replicate(
+            context=context,
+            replication_config=replication_config,
+            dagster_sling_translator=dagster_sling_translator,
+            env=self._sling_environment(),
+            debug=debug,
+        )
 
     def run_sling_cli(self, args: Sequence[str], force_json: bool = False) -> str:
         """Sling's CLI with `args` (dagster-sling uses it for column and row-count metadata)."""
@@ -384,6 +441,7 @@ class CourseSlingResource(SlingResource):
             lambda home: list(args),
             what=f"running `sling {' '.join(args[:2])}`",
             repeatable=True,  # metadata queries only read
+            env=self._sling_environment(),
             json_output=force_json,
         )
         return "".join(lines) if force_json else "\n".join(lines)
@@ -439,9 +497,6 @@ class CourseSlingResource(SlingResource):
                 yield dg.MaterializeResult(asset_key=asset_key, metadata=metadata)
             else:
                 yield dg.AssetMaterialization(asset_key=asset_key, metadata=metadata)
-
-    # Streaming the log changes nothing here: run_sling already logs each line as it comes.
-    _stream_sling_replicate = _batch_sling_replicate
 
 
 @dataclass
