@@ -172,7 +172,7 @@ def parsed_copy(
     the next (the load) gets the same Parquet file back. A malformed or empty
     file fails with a `dg.Failure` naming the file, the line and the column.
     `conn` is only needed for sources a plain DuckDB cannot read (s3:// with
-    httpfs loaded).
+    httpfs loaded); it is left with `preserve_insertion_order` off.
     """
     target = parsed_copy_path(run_id, source)
     if target.exists():
@@ -183,12 +183,15 @@ def parsed_copy(
     partial = target.with_name(target.name + ".part")
     own = conn is None
     conn = duckdb.connect() if own else conn
+    # The copy's rows need no particular order, and without one DuckDB parses
+    # and writes on every core at once.
+    conn.execute("set preserve_insertion_order = false")
     try:
-        # Uncompressed: the copy lives for one run, and writing it should cost
-        # as little as possible next to parsing the CSV.
+        # Uncompressed and without dictionaries: the copy lives for one run, and
+        # writing it should cost as little as possible next to parsing the CSV.
         [(rows,)] = conn.execute(
             f"copy (select * from {read_csv_sql('$source', columns)}) to $target "
-            "(format parquet, compression uncompressed)",
+            "(format parquet, compression uncompressed, dictionary_size_limit 1)",
             {"source": str(source), "target": str(partial)},
         ).fetchall()
     except duckdb.Error as error:

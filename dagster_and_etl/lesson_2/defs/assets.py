@@ -35,6 +35,8 @@ def replace_rows_from_file(
     file leaves the same rows, and a load that fails changes nothing.
     """
     conn.execute(create_table_sql(table))
+    # Rows in a table have no order; without one to keep, DuckDB inserts on every core.
+    conn.execute("set preserve_insertion_order = false")
     with transaction(conn, f"load {source} into {table}"):
         conn.execute(
             f"delete from {table} where date in (select date from read_parquet(?))", [str(parsed)]
