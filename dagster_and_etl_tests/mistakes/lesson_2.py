@@ -9,7 +9,8 @@ STEP_1 = "Step 1: the file to import"
 STEP_2 = "Step 2: a DuckDB resource"
 STEP_4 = "Step 4: a blocking asset check"
 STEP_5 = "Step 5: run it twice"
-DELETE = 'f"delete from {table} where date in (select date from incoming)"'
+DELETE = 'f"delete from {table} where date in (select date from read_parquet(?))"'
+INSERT = 'f"insert into {table} select * from read_parquet(?)"'
 
 MISTAKES = [
     mistake(
@@ -38,7 +39,7 @@ MISTAKES = [
         2, "load_appends",
         "the load inserts without deleting the file's dates first: a second load doubles the rows",
         STEP_5,
-        Edit(ASSETS, f"conn.execute({DELETE})", ""),
+        Edit(ASSETS, f"conn.execute(\n            {DELETE}, [str(parsed)]\n        )", "None"),
     ),
     mistake(
         2, "load_replaces_the_whole_table",
@@ -67,15 +68,14 @@ ALTERNATIVES = [
     alternative(
         2, "own_helper_and_a_loaded_at_column",
         "another helper name, an extra loaded_at column in raw_data, and a delete by a "
-        "join on the staged dates: still one file's dates replaced in one transaction",
+        "join on the parsed copy's dates: still one file's dates replaced in one transaction",
         Edit(ASSETS, "replace_rows_from_file", "swap_in_file", count=2),
         Edit(ASSETS, "conn.execute(create_table_sql(table))",
              "conn.execute(create_table_sql(table, {\"loaded_at\": \"TIMESTAMP\"}))"),
-        Edit(ASSETS, 'f"create or replace temp table incoming as select * from {read_csv_sql()}"',
-             'f"create or replace temp table incoming as select *, now()::timestamp as loaded_at '
-             'from {read_csv_sql()}"'),
+        Edit(ASSETS, INSERT,
+             'f"insert into {table} select *, now()::timestamp as loaded_at from read_parquet(?)"'),
         Edit(ASSETS, DELETE,
-             'f"delete from {table} using (select distinct date from incoming) d '
+             'f"delete from {table} using (select distinct date from read_parquet(?)) d '
              'where {table}.date = d.date"'),
         Edit("dagster_and_etl/lesson_2/defs/s3_assets.py", "replace_rows_from_file", "swap_in_file",
              count=2),
