@@ -10,6 +10,8 @@ STEP_1 = "Step 1: daily partitions"
 STEP_2 = "Step 2: loading one partition"
 STEP_3 = "Step 3: a job and a schedule"
 STEP_5 = "Step 5: a sensor for new files"
+STEP_7 = "Step 7: a sensor on object storage"
+S3_SENSORS = "dagster_and_etl/lesson_3/defs/s3_sensors.py"
 DELETE = 'conn.execute(f"delete from {table} where partition_key = ?", [partition_key])'
 
 MISTAKES = [
@@ -87,6 +89,22 @@ MISTAKES = [
         Edit(SENSORS,
              "cursor = {name: loaded[name] for name in sorted(present) if name in loaded}",
              "cursor = present"),
+    ),
+    mistake(
+        3, "s3_cursor_forgets_objects",
+        "the object-store sensor's cursor keeps only the objects requested this tick, so "
+        "every other object is requested again on the next tick",
+        STEP_7,
+        Edit(S3_SENSORS,
+             "    cursor = {name: loaded[name] for name in sorted(present) if name in loaded}",
+             "    cursor = {name: etag for name, etag in changed[:MAX_RUNS_PER_TICK]}"),
+    ),
+    mistake(
+        3, "s3_listing_reads_first_page_only",
+        "the object-store sensor reads only the first page of the listing, so objects past "
+        "it are never seen",
+        STEP_7,
+        Edit(S3_SENSORS, "    for page in pages:", "    for page in list(pages)[:1]:"),
     ),
 ]  # fmt: skip
 
