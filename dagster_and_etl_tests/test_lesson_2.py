@@ -314,9 +314,12 @@ def step_failure(result: dg.ExecuteInProcessResult) -> str:
         "header-only",
     ],
 )
+@pytest.mark.section("Step 3: loading the file into DuckDB")
 def test_a_malformed_file_names_file_line_and_column_and_changes_nothing(
     defs, database, duckdb_path, source_dir, content, line, column
 ):
+    """a malformed or empty CSV file fails with a message naming the file, the line and the
+    column, and the table is left as it was."""
     import duckdb
 
     with duckdb.connect(str(duckdb_path)) as conn:  # a table that must come out unchanged
@@ -335,9 +338,12 @@ def test_a_malformed_file_names_file_line_and_column_and_changes_nothing(
 
 
 @pytest.mark.solution_only
+@pytest.mark.section("Step 3: loading the file into DuckDB")
 def test_the_load_on_its_own_names_the_line_and_column_too(
     defs, database, duckdb_path, source_dir, instance
 ):
+    """duckdb_table run without its check parses the file itself, and a malformed file fails
+    by file, line and column before the table is touched."""
     load(defs, database, "2018-01-22.csv", instance=instance)
     before = raw_rows(duckdb_path)
     rows = read_source_rows(source_dir / "2018-01-22.csv")
@@ -360,6 +366,7 @@ def test_the_load_on_its_own_names_the_line_and_column_too(
 
 
 @pytest.mark.solution_only
+@pytest.mark.section("Step 4: a blocking asset check")
 def test_the_file_is_parsed_once_and_the_load_takes_what_the_check_passed(
     defs, database, duckdb_path, source_dir, monkeypatch
 ):
@@ -394,6 +401,7 @@ def test_the_file_is_parsed_once_and_the_load_takes_what_the_check_passed(
 
 
 @pytest.mark.solution_only
+@pytest.mark.section("Step 2: a DuckDB resource")
 def test_a_failed_run_leaves_the_database_open_to_a_plain_read(defs, duckdb_path):
     """The lesson's database resource closes its connection when the asset raises, so a
     read-only connection in the same process works straight away (no garbage collection)."""
