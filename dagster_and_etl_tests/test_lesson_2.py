@@ -314,11 +314,12 @@ def step_failure(result: dg.ExecuteInProcessResult) -> str:
         "header-only",
     ],
 )
-@pytest.mark.section("Step 4: a blocking asset check")
+@pytest.mark.section("Step 3: loading the file into DuckDB")
 def test_a_malformed_file_names_file_line_and_column_and_changes_nothing(
     defs, database, duckdb_path, source_dir, content, line, column
 ):
-    """a malformed or empty file fails naming file, line and column; raw_data is unchanged."""
+    """a malformed or empty CSV file fails with a message naming the file, the line and the
+    column, and the table is left as it was."""
     import duckdb
 
     with duckdb.connect(str(duckdb_path)) as conn:  # a table that must come out unchanged
@@ -341,7 +342,8 @@ def test_a_malformed_file_names_file_line_and_column_and_changes_nothing(
 def test_the_load_on_its_own_names_the_line_and_column_too(
     defs, database, duckdb_path, source_dir, instance
 ):
-    """a broken file after a good load fails with its line and column and keeps the rows."""
+    """duckdb_table run without its check parses the file itself, and a malformed file fails
+    by file, line and column before the table is touched."""
     load(defs, database, "2018-01-22.csv", instance=instance)
     before = raw_rows(duckdb_path)
     rows = read_source_rows(source_dir / "2018-01-22.csv")

@@ -186,7 +186,7 @@ def test_an_unreachable_api_fails_with_a_clear_message(defs, database, staging):
 
 
 @pytest.mark.solution_only
-@pytest.mark.section("Working offline: the local stand-in")
+@pytest.mark.section("Step 6: rate limits and retries")
 def test_the_stand_in_not_running_says_to_start_it(defs, database, staging):
     """Against the real resource and a port where nothing listens: the message names the base
     URL, `course nasa-server` and NASA_API_BASE_URL, and loads nothing."""
@@ -208,7 +208,8 @@ def test_the_stand_in_not_running_says_to_start_it(defs, database, staging):
 @pytest.mark.solution_only
 @pytest.mark.section("Step 6: rate limits and retries")
 def test_a_failing_stand_in_names_its_url_and_says_to_wait(defs, database, server, staging):
-    """a stand-in that keeps answering 503 fails with its URL and says it is up but failing."""
+    """a server that keeps answering 503 is named by its URL, and the message says to wait,
+    not to start the stand-in."""
     server.fail_next(503, times=50)
     result = run_for(
         defs, database, nasa_resource(defs, server, max_attempts=2), "2025-04-02",
@@ -220,9 +221,10 @@ def test_a_failing_stand_in_names_its_url_and_says_to_wait(defs, database, serve
     assert "up but failing" in message and "course nasa-server" not in message
 
 
-@pytest.mark.section("Working offline: the local stand-in")
+@pytest.mark.section("Step 6: rate limits and retries")
 def test_the_advice_for_an_unreachable_remote_api_names_the_url_and_the_stand_in():
-    """the advice for an unreachable NASA API names the URL, the connection and the stand-in."""
+    """when NASA's API cannot be reached, the advice names its URL, the network, and the
+    stand-in as the way to work offline."""
     from dagster_and_etl.course.nasa_api import what_to_try
 
     advice = what_to_try("https://api.nasa.gov", reached=False)

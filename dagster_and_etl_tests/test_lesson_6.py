@@ -160,7 +160,8 @@ def test_jobs_and_schedules(defs, postgres, duckdb_path):
 
 @pytest.mark.section("Step 4: Sling assets")
 def test_postgres_down_says_how_to_start_it(load_lesson, postgres, duckdb_path, monkeypatch):
-    """with Postgres down, the run fails and says to run `course postgres start`."""
+    """with Postgres down, the step checks first and fails before Sling starts, saying
+    Postgres is not reachable and to run `course postgres start`."""
     monkeypatch.setenv("POSTGRES_PORT", str(free_port()))  # nothing listens there
     defs = load_lesson(6)
     result = replicate(defs, raise_on_error=False)
@@ -168,6 +169,11 @@ def test_postgres_down_says_how_to_start_it(load_lesson, postgres, duckdb_path, 
     [failure] = [event for event in result.all_events if event.is_step_failure]
     message = failure.step_failure_data.error.to_string()
     assert "course postgres start" in message
+    # The course's Sling resource explains a refused connection too, but only after
+    # Sling has started; require_reachable's words show the check ran first.
+    assert "is not reachable" in message, (
+        "check Postgres with require_reachable before running Sling"
+    )
     assert not duckdb_path.exists()
 
 

@@ -53,8 +53,8 @@ MISTAKES = [
     ),
     mistake(
         6, "no_reachability_check",
-        "the Sling step does not check Postgres first, so a stopped server fails with Sling's "
-        "raw error",
+        "the Sling step does not check Postgres first, so Sling starts against a stopped "
+        "server and the failure is Sling's error, not the check's",
         STEP_4,
         Edit(ASSETS,
              "    require_reachable(next(c for c in sling.connections",
