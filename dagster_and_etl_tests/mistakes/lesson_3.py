@@ -12,6 +12,7 @@ STEP_3 = "Step 3: a job and a schedule"
 STEP_5 = "Step 5: a sensor for new files"
 STEP_7 = "Step 7: a sensor on object storage"
 S3_SENSORS = "dagster_and_etl/lesson_3/defs/s3_sensors.py"
+S3_ASSETS = "dagster_and_etl/lesson_3/defs/s3_assets.py"
 DELETE = 'conn.execute(f"delete from {table} where partition_key = ?", [partition_key])'
 
 MISTAKES = [
@@ -119,6 +120,8 @@ ALTERNATIVES = [
         Edit(ASSETS, "select *, ? as partition_key ", "select *, ? as load_partition, now() "),
         Edit(ASSETS, "where partition_key = ?", "where load_partition = ?", count=2),
         Edit(ASSETS, 'where="partition_key = ?"', 'where="load_partition = ?"'),
+        Edit(S3_ASSETS, "replace_partition", "swap_partition_rows", count=2),
+        Edit(S3_ASSETS, 'where="partition_key = ?"', 'where="load_partition = ?"'),
         Edit(SENSORS,
              "json.loads(context.cursor) if context.cursor else {}",
              "dict(json.loads(context.cursor)) if context.cursor else {}"),
