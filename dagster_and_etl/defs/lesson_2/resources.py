@@ -5,8 +5,9 @@ from dagster_and_etl.course.workspace import ResourceNotWrittenYet
 
 @dg.definitions
 def resources() -> dg.Definitions:
-    # TODO ("Step 2: a DuckDB resource"): replace the placeholder with a
-    # DuckDBResource whose database is settings.duckdb_database().
+    # TODO ("Step 2: a DuckDB resource"): replace the placeholder with the course
+    # kit's CourseDuckDBResource (dagster_and_etl.course.warehouse) whose database
+    # is settings.duckdb_database(). dagster-duckdb's DuckDBResource works too.
     return dg.Definitions(
         resources={
             "database": ResourceNotWrittenYet(

@@ -1,8 +1,8 @@
 import dagster as dg
-from dagster_duckdb import DuckDBResource
 from pydantic import Field
 
 from dagster_and_etl.course import settings
+from dagster_and_etl.course.warehouse import CourseDuckDBResource
 from dagster_and_etl.course.workspace import todo
 
 
@@ -27,7 +27,7 @@ def resources() -> dg.Definitions:
     return dg.Definitions(
         resources={
             # Given: lesson 2's DuckDB resource, the one file every lesson loads into.
-            "database": DuckDBResource(database=str(settings.duckdb_database())),
+            "database": CourseDuckDBResource(database=str(settings.duckdb_database())),
             "nasa": NASAResource(
                 api_key=dg.EnvVar("NASA_API_KEY"), base_url=settings.nasa_api_base_url()
             ),
