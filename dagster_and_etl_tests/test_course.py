@@ -141,6 +141,19 @@ def test_course_info_prints_the_paths(monkeypatch, tmp_path):
     assert str(settings.DEFAULT_SOURCE_DIR) in result.output
 
 
+@pytest.mark.section("course bench")
+def test_course_bench_times_the_import_against_a_raw_load(monkeypatch, tmp_path):
+    """`course bench` loads its file through lesson 2's completed import and prints
+    each figure with the raw DuckDB load it is measured against."""
+    # The benchmark points the course at its own scratch folders; restored afterwards.
+    monkeypatch.setenv("COURSE_SOURCE_DIR", str(tmp_path / "source"))
+    monkeypatch.setenv("COURSE_STAGING_DIR", str(tmp_path / "staging"))
+    result = CliRunner().invoke(cli.main, ["bench", "--rows", "2000", "--repeat", "1"])
+    assert result.exit_code == 0, result.output
+    ratios = re.findall(r"raw DuckDB load (-?[\d.]+) .* ratio (-?[\d.]+) \(target <= 1.2", result.output)
+    assert len(ratios) == 3, result.output  # wall median, wall minimum, CPU
+
+
 def test_readme_quick_start_is_the_two_course_py_commands():
     assert readme_commands() == ["python3 course.py dev", "python3 course.py test"]
 

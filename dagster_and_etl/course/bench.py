@@ -1,8 +1,8 @@
 """Benchmarks for the places where learners wait, each against its reference.
 
-    python -m dagster_and_etl.course.bench            # lesson 2's import at scale
-    python -m dagster_and_etl.course.bench --dev      # also: the UI's start
-    python -m dagster_and_etl.course.bench --suite    # also: the whole test suite
+    course bench            # lesson 2's import at scale
+    course bench --dev      # also: the UI's start
+    course bench --suite    # also: the whole test suite
 
 - **Lesson 2 at scale.** The full import of a 1,000,000-row file
   (`import_file`, the blocking `invalid_share_price` check and `duckdb_table`,

@@ -15,6 +15,7 @@ course instance [--solution]      lesson 10: the Dagster instance on Postgres, i
 course serve [N ...] ...          lesson 10: code servers, webserver and daemon, as deployed
 course lab ...                    JupyterLab on the notebooks, with this environment's kernel
 course data generate              (re)write the course's source CSV files, or a large one
+course bench [--dev] [--suite]    time lesson 2's import at scale (and the UI start, the suite)
 
 Every setting is read from your shell, then .env, then .env.example.
 """
@@ -33,6 +34,7 @@ import click
 # Dagster, so the UI starts as fast as `dg dev` itself. Commands that need
 # Dagster import it when they run.
 from dagster_and_etl.course import locations, settings
+from dagster_and_etl.course.bench import bench
 
 
 def _course_env() -> dict[str, str]:
@@ -473,6 +475,10 @@ def sales(out: str | None) -> None:
     folder = settings.resolve_path(out) if out else settings.sales_dir()
     for path in sales_data.generate(folder):
         click.echo(f"wrote {path}")
+
+
+# `course bench`: where learners wait, each figure against its reference (bench.py).
+main.add_command(bench)
 
 
 if __name__ == "__main__":
