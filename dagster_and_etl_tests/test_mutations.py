@@ -41,6 +41,10 @@ def test_every_lesson_has_mistakes_and_an_alternative():
     for lesson in range(2, 9):
         assert len([m for m in MISTAKES if m.lesson == lesson]) >= 5, lesson
         assert [a for a in ALTERNATIVES if a.lesson == lesson], lesson
+    # Lesson 9 (dbt): a model that duplicates on re-run, a missing relationships test,
+    # a written path in profiles.yml; and a correct model in another incremental strategy.
+    assert len([m for m in MISTAKES if m.lesson == 9]) >= 3
+    assert [a for a in ALTERNATIVES if a.lesson == 9]
     assert len(MISTAKES) >= 40
     assert len({m.id for m in MISTAKES}) == len(MISTAKES), "mistake names must be unique"
 
