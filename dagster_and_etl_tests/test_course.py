@@ -150,7 +150,9 @@ def test_course_bench_times_the_import_against_a_raw_load(monkeypatch, tmp_path)
     monkeypatch.setenv("COURSE_STAGING_DIR", str(tmp_path / "staging"))
     result = CliRunner().invoke(cli.main, ["bench", "--rows", "2000", "--repeat", "1"])
     assert result.exit_code == 0, result.output
-    ratios = re.findall(r"raw DuckDB load (-?[\d.]+) .* ratio (-?[\d.]+) \(target <= 1.2", result.output)
+    ratios = re.findall(
+        r"raw DuckDB load (-?[\d.]+) .* ratio (-?[\d.]+) \(target <= 1.2", result.output
+    )
     assert len(ratios) == 3, result.output  # wall median, wall minimum, CPU
 
 
@@ -256,6 +258,8 @@ def test_grading_the_unfilled_workspace_fails_and_points_at_the_page():
             "--target",
             "workspace",
             "-q",
+            "-n",
+            "0",
             "-p",
             "no:randomly",
         ],

@@ -45,7 +45,8 @@ MISTAKES = [
 
 ALTERNATIVES = [
     alternative(
-        9, "incremental_merge_on_order_id",
+        9,
+        "incremental_merge_on_order_id",
         "fct_orders upserts by order_id with dbt-duckdb's merge strategy instead of "
         "delete+insert: another strategy, the same rows",
         Edit(FCT_ORDERS, 'incremental_strategy="delete+insert"', 'incremental_strategy="merge"'),
