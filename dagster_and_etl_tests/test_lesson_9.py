@@ -5,6 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import re
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
 
 import dagster as dg
 import pytest
@@ -24,6 +27,41 @@ def defs(load_lesson, postgres, duckdb_path, tmp_path, monkeypatch) -> dg.Defini
     # dbt writes each run's artifacts and logs under DBT_TARGET_PATH: keep them here.
     monkeypatch.setenv("DBT_TARGET_PATH", str(tmp_path / "dbt_target"))
     return load_lesson(9)
+
+
+@dataclass
+class SeededBuild:
+    result: dg.ExecuteInProcessResult
+    duckdb_path: Path
+
+
+@pytest.fixture(scope="module")
+def seeded_build(target, postgres_server, tmp_path_factory) -> SeededBuild:
+    """One full build from the freshly seeded shop, made once for this file.
+
+    The checks that only read what a first build made share it; the checks that
+    build again start from a copy of its DuckDB file (`start_from`). A dbt build
+    costs seconds of start-up and parsing, so this saves four of them.
+    """
+    folder = tmp_path_factory.mktemp("lesson_9_seeded_build")
+    with pytest.MonkeyPatch.context() as patch:
+        environment = {
+            **postgres_server.settings.environment(),
+            "DUCKDB_DATABASE": str(folder / "warehouse.duckdb"),
+            "COURSE_STAGING_DIR": str(folder / "staging"),
+            "DBT_TARGET_PATH": str(folder / "dbt_target"),
+            "SLING_HOME_DIR": str(folder / "sling_home"),
+        }
+        for name, value in environment.items():
+            patch.setenv(name, value)
+        postgres_server.seed()
+        result = build(locations.load_lesson(9, target))
+    return SeededBuild(result, folder / "warehouse.duckdb")
+
+
+def start_from(seeded_build: SeededBuild, duckdb_path: Path) -> None:
+    """This test's DuckDB file becomes a copy of what the first build made."""
+    shutil.copyfile(seeded_build.duckdb_path, duckdb_path)
 
 
 def everything(defs: dg.Definitions) -> list[str]:
@@ -73,17 +111,18 @@ def checks(result: dg.ExecuteInProcessResult) -> dict[str, bool]:
 
 
 @pytest.mark.section("Step 2: a profile that follows the course settings")
-def test_dbt_writes_to_the_course_duckdb_file(defs, duckdb_path):
+def test_dbt_writes_to_the_course_duckdb_file(seeded_build):
     """dbt writes its models into the DuckDB file that DUCKDB_DATABASE names, like every lesson.
 
     profiles.yml takes the path from env_var('DUCKDB_DATABASE'); a path written
     into the file would send this test's models somewhere else.
     """
-    result = build(defs)
+    result = seeded_build.result
     tables = {
         name
         for (name,) in warehouse.fetch(
-            "select table_name from information_schema.tables", database=duckdb_path
+            "select table_name from information_schema.tables",
+            database=seeded_build.duckdb_path,
         )
     }
     missing = sorted({*STAGING, *MARTS} - tables)
@@ -108,10 +147,10 @@ def first_difference(found: list[tuple], expected: list[tuple], columns: str) ->
 
 
 @pytest.mark.section("Step 1: a tour of the dbt project")
-def test_marts_hold_what_the_source_rows_imply(defs, postgres, duckdb_path):
+def test_marts_hold_what_the_source_rows_imply(seeded_build, postgres):
     """Each customer's and category's monthly revenue equals the sum of quantity times price
     over their orders in Postgres, and every dbt test passes on the course's data."""
-    result = build(defs)
+    result, duckdb_path = seeded_build.result, seeded_build.duckdb_path
     assert result.success, f"the build failed: {failed_steps(result)}"
     failed = sorted(name for name, passed in checks(result).items() if not passed)
     assert checks(result) and not failed, f"dbt tests failed on the course's data: {failed}"
@@ -152,9 +191,9 @@ def test_marts_hold_what_the_source_rows_imply(defs, postgres, duckdb_path):
 
 
 @pytest.mark.section("Incremental models")
-def test_a_second_build_leaves_the_same_rows(defs, duckdb_path):
+def test_a_second_build_leaves_the_same_rows(seeded_build, defs, duckdb_path):
     """Running the whole build twice leaves every dbt table exactly as one run left it."""
-    build(defs)
+    start_from(seeded_build, duckdb_path)
     first = {name: table(duckdb_path, name) for name in MARTS}
     build(defs)
     for name in MARTS:
@@ -184,10 +223,10 @@ def test_an_orphan_order_fails_its_relationships_check(defs, postgres, duckdb_pa
 
 
 @pytest.mark.section("Incremental models")
-def test_the_incremental_model_takes_only_the_new_orders(defs, postgres, duckdb_path):
+def test_the_incremental_model_takes_only_the_new_orders(seeded_build, defs, postgres, duckdb_path):
     """After new orders arrive, fct_orders gains exactly those rows, and rows it already held
     are not recomputed (an old order keeps the price it was loaded with)."""
-    build(defs)
+    start_from(seeded_build, duckdb_path)
     before = {row[0]: row for row in table(duckdb_path, "fct_orders")}
     with postgres.connect() as conn:
         conn.execute(
