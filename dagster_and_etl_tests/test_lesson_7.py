@@ -140,15 +140,20 @@ def test_the_component_writes_through_the_duckdb_pool(defs, target):
     """the component's step is put in the duckdb pool (op: pool: duckdb in defs.yaml)."""
     asset = next(iter(component_keys(defs).values()))
     op = defs.resolve_assets_def(asset).op
-    # dagster-sling 0.29 drops the component's `op: pool:` when it builds the op; the
-    # declaration in defs.yaml, or the concurrency tag, is what can be checked.
+    # A step's pool is its op's pool or, equally, its dagster/concurrency_key tag.
+    pools = {op.pool, op.tags.get("dagster/concurrency_key")} - {None}
     _, document = component_yaml(target)
-    replications = ((document or {}).get("attributes") or {}).get("replications") or []
-    declared = {(r.get("op") or {}).get("pool") for r in replications if isinstance(r, dict)}
-    pools = {op.pool, op.tags.get("dagster/concurrency_key"), *declared} - {None}
+    kind = (document or {}).get("type", "")
+    drops = kind == "dagster_sling.SlingReplicationCollectionComponent"
     assert "duckdb" in pools, (
-        f"the component's op is in the pools {sorted(pools)}, not 'duckdb': "
-        "set op: pool: duckdb in defs.yaml"
+        f"the component's step is in the pools {sorted(pools)}, not 'duckdb': set op: pool: "
+        "duckdb in defs.yaml"
+        + (
+            ", with the course kit's type dagster_and_etl.course.sling_runs.CourseSlingComponent "
+            f"({kind} drops op: pool:)"
+            if drops
+            else ""
+        )
     )
 
 

@@ -21,6 +21,7 @@ originals in every other way: same replication files, same asset keys, same
 metadata.
 """
 
+import dataclasses
 import json
 import os
 import re
@@ -502,7 +503,8 @@ class CourseSlingResource(SlingResource):
 @dataclass
 class CourseSlingComponent(SlingReplicationCollectionComponent):
     """dagster-sling's `SlingReplicationCollectionComponent`, running Sling through
-    `CourseSlingResource` after checking that each Postgres connection is reachable."""
+    `CourseSlingResource` after checking that each Postgres connection is reachable,
+    and putting each replication's step in the pool its `op: pool:` names."""
 
     timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS
 
@@ -511,6 +513,16 @@ class CourseSlingComponent(SlingReplicationCollectionComponent):
         return CourseSlingResource(
             connections=self.connections, timeout_seconds=self.timeout_seconds
         )
+
+    def build_asset(self, context, replication_spec_model):
+        # dagster-sling 0.29 reads `op: pool:` from defs.yaml but never passes it on to
+        # the op. A step's pool is also its `dagster/concurrency_key` tag, so pass it so.
+        op = replication_spec_model.op
+        if op is not None and op.pool:
+            tags = {**(op.tags or {}), "dagster/concurrency_key": op.pool}
+            op = op.model_copy(update={"tags": tags})
+            replication_spec_model = dataclasses.replace(replication_spec_model, op=op)
+        return super().build_asset(context, replication_spec_model)
 
     def execute(self, context, sling, replication_spec_model):
         for connection in sling.connections:

@@ -34,6 +34,14 @@ MISTAKES = [
         Edit(DEFS, "        pool: duckdb\n", ""),
     ),
     mistake(
+        7, "scaffolded_type_drops_the_pool",
+        "the scaffold's dagster_sling type kept: dagster-sling 0.29 drops op: pool:, so the "
+        "step runs outside the duckdb pool (and without the reachability check)",
+        STEP_2,
+        Edit(DEFS, "type: dagster_and_etl.course.sling_runs.CourseSlingComponent",
+             "type: dagster_sling.SlingReplicationCollectionComponent"),
+    ),
+    mistake(
         7, "incremental_stream_without_primary_key",
         "the incremental orders stream has no primary_key: a changed order is duplicated",
         STEP_3,
