@@ -46,7 +46,7 @@ def location_names(port: int) -> list[str]:
 @pytest.mark.parametrize(
     "args, expected_locations",
     [
-        (["2"], ["lesson_2"]),
+        # Your lesson N alone is `course dev N` without --solution: the same path.
         (["2", "--solution"], ["lesson_2_completed"]),
         ([], [f"lesson_{n}" for n in locations.workspace_lessons()]),
     ],
