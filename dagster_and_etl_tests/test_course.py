@@ -338,3 +338,38 @@ def test_lesson_8_starts_from_the_same_one_file_project_as_the_completed_code():
     test proves builds the same tables as the organized project."""
     starter = starters.starter_files(8)["dagster_and_etl/defs/lesson_8/before.py"]
     assert starter == (ROOT / "dagster_and_etl" / "lesson_8" / "before.py").read_bytes()
+
+
+# dbt: parse when the project changed ---------------------------------------------
+
+
+def test_the_dbt_project_is_parsed_again_only_after_a_change(tmp_path, monkeypatch):
+    """Loading lesson 9 parses its dbt project when a file of it is newer than the
+    manifest, and otherwise reads the manifest it has (a parse costs seconds)."""
+    import json
+    import shutil
+
+    from dagster_dbt import DbtProject
+
+    from dagster_and_etl.course.dbt_offline import parse_if_changed
+
+    monkeypatch.delenv("DBT_TARGET_PATH", raising=False)
+    folder = tmp_path / "dbt_project"
+    shutil.copytree(
+        ROOT / "dagster_and_etl" / "lesson_9" / "defs" / "dbt_project",
+        folder,
+        ignore=shutil.ignore_patterns("target", "logs"),
+    )
+    project = DbtProject(project_dir=folder)
+    assert parse_if_changed(project), "no manifest yet: it must parse"
+    assert not parse_if_changed(project), "nothing changed: it must not parse again"
+
+    model = folder / "models" / "marts" / "orders_per_customer.sql"
+    model.write_text(
+        "select customer_id, count(*) as orders from {{ ref('stg_orders') }} group by 1"
+    )
+    later = project.manifest_path.stat().st_mtime + 5
+    os.utime(model, (later, later))
+    assert parse_if_changed(project), "a new model file must make it parse"
+    nodes = json.loads(project.manifest_path.read_text())["nodes"]
+    assert "model.shop.orders_per_customer" in nodes

@@ -28,3 +28,35 @@ def prepare() -> None:
     if scripts not in path.split(os.pathsep):
         os.environ.update(PATH=os.pathsep.join([scripts, path]) if path else scripts)
     os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
+
+
+# What `dbt parse` reads: models, tests, seeds, macros, their YAML, and the profile.
+PARSED_SUFFIXES = {".sql", ".yml", ".yaml", ".csv", ".md", ".jinja"}
+
+
+def manifest_is_current(project) -> bool:
+    """Whether `project`'s target/manifest.json is newer than every file dbt parses.
+
+    `project` is a dagster_dbt.DbtProject. Folders dbt writes (target/, logs/,
+    dbt_packages/) do not count.
+    """
+    manifest = Path(project.manifest_path)
+    if not manifest.is_file():
+        return False
+    built = manifest.stat().st_mtime
+    project_dir = Path(project.project_dir)
+    written = {manifest.parent, project_dir / "logs", project_dir / "dbt_packages"}
+    for path in project_dir.rglob("*"):
+        if path.suffix in PARSED_SUFFIXES and not written.intersection(path.parents):
+            if path.stat().st_mtime > built:
+                return False
+    return True
+
+
+def parse_if_changed(project) -> bool:
+    """Parse `project` (dagster-dbt's preparer runs `dbt parse`) unless its manifest is
+    current. Returns whether it parsed."""
+    if manifest_is_current(project):
+        return False
+    project.preparer.prepare(project)
+    return True

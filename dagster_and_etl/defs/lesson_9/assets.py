@@ -6,17 +6,19 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 
 from dagster_and_etl.course import settings
+from dagster_and_etl.course.dbt_offline import parse_if_changed
 from dagster_and_etl.course.workspace import todo
 
 DBT_PROJECT_DIR = Path(__file__).with_name("dbt_project")
 
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR)
 
-# Parse the dbt project into target/manifest.json as this code loads, so a changed
-# model or test shows up at once. A deployment parses while it builds its image
-# and sets DAGSTER_DBT_PARSE_PROJECT_ON_LOAD=0 to load the manifest it shipped.
+# Parse the dbt project into target/manifest.json as this code loads, whenever a
+# file of the project is newer than the manifest, so a changed model or test shows
+# up at once. A deployment parses while it builds its image and sets
+# DAGSTER_DBT_PARSE_PROJECT_ON_LOAD=0 to load the manifest it shipped.
 if settings.get("DAGSTER_DBT_PARSE_PROJECT_ON_LOAD") == "1":
-    dbt_project.preparer.prepare(dbt_project)
+    parse_if_changed(dbt_project)
 
 
 class ShopTranslator(DagsterDbtTranslator):
