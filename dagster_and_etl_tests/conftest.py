@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import datetime as dt
 import os
 import shutil
 import tempfile
@@ -162,6 +163,34 @@ def read_source_rows(path: Path) -> list[dict[str, str]]:
     """A source file's rows as the csv module reads them: the independent truth tests compare to."""
     with path.open(newline="", encoding="utf-8") as handle:
         return list(csv.DictReader(handle))
+
+
+SOURCE_COLUMNS = "date, share_price, amount, spend, shift, spread"
+
+
+def source_table_rows(duckdb_path: Path, table: str) -> list[tuple]:
+    """The source columns of `table`, every row, sorted (a learner may add columns of
+    their own)."""
+    from dagster_and_etl.course import warehouse
+
+    return warehouse.fetch(
+        f"select {SOURCE_COLUMNS} from {table} order by all", database=duckdb_path
+    )
+
+
+def typed_source_rows(path: Path) -> list[tuple]:
+    """A source file's rows, sorted and typed as the tables hold them."""
+    return sorted(
+        (
+            dt.date.fromisoformat(row["date"]),
+            float(row["share_price"]),
+            int(row["amount"]),
+            float(row["spend"]),
+            float(row["shift"]),
+            float(row["spread"]),
+        )
+        for row in read_source_rows(path)
+    )
 
 
 @pytest.fixture

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import csv
-import datetime as dt
 from pathlib import Path
 
 import dagster as dg
 import pytest
 from dagster_duckdb import DuckDBResource
 
-from dagster_and_etl.course import runs, settings, warehouse
+from dagster_and_etl.course import runs, settings
 from dagster_and_etl.course.source_files import COURSE_DATES, read_csv_sql
-from dagster_and_etl_tests.conftest import read_source_rows
+from dagster_and_etl_tests.conftest import read_source_rows, source_table_rows, typed_source_rows
 
 PAGE = "lessons/lesson_2_file_import.md"
 LOAD = ["import_file", "duckdb_table"]
@@ -33,27 +32,12 @@ def load(defs, database, file_name, **kwargs) -> dg.ExecuteInProcessResult:
     )
 
 
-COLUMNS = "date, share_price, amount, spend, shift, spread"
-
-
 def raw_rows(duckdb_path: Path, table: str = "raw_data") -> list[tuple]:
-    """The source columns of `table` (a learner may add columns of their own)."""
-    return warehouse.fetch(f"select {COLUMNS} from {table} order by all", database=duckdb_path)
+    return source_table_rows(duckdb_path, table)
 
 
-def expected_rows(path: Path) -> list[tuple]:
-    """What raw_data must hold after loading `path`, typed as the table declares."""
-    return sorted(
-        (
-            dt.date.fromisoformat(row["date"]),
-            float(row["share_price"]),
-            int(row["amount"]),
-            float(row["spend"]),
-            float(row["shift"]),
-            float(row["spread"]),
-        )
-        for row in read_source_rows(path)
-    )
+# What raw_data must hold after loading a file, typed as the table declares.
+expected_rows = typed_source_rows
 
 
 def share_price_check(result: dg.ExecuteInProcessResult):

@@ -12,7 +12,7 @@ import pytest
 
 from dagster_and_etl.course import runs, settings, warehouse
 from dagster_and_etl.course.source_files import COURSE_DATES, generate_file
-from dagster_and_etl_tests.conftest import read_source_rows
+from dagster_and_etl_tests.conftest import read_source_rows, source_table_rows, typed_source_rows
 
 PAGE = "lessons/lesson_3_partitions.md"
 DAILY = ["import_partition_file", "duckdb_partition_table"]
@@ -42,27 +42,11 @@ def source_count(folder: Path, day: str) -> int:
     return len(read_source_rows(folder / f"{day}.csv"))
 
 
-COLUMNS = "date, share_price, amount, spend, shift, spread"
-
-
 def table_rows(duckdb_path: Path, table: str = "raw_partition_data") -> list[tuple]:
-    """The source columns of `table`, every row (a learner may add columns of their own)."""
-    return warehouse.fetch(f"select {COLUMNS} from {table} order by all", database=duckdb_path)
+    return source_table_rows(duckdb_path, table)
 
 
-def file_rows(path: Path) -> list[tuple]:
-    """A source file's rows, typed as the table holds them."""
-    return sorted(
-        (
-            dt.date.fromisoformat(row["date"]),
-            float(row["share_price"]),
-            int(row["amount"]),
-            float(row["spend"]),
-            float(row["shift"]),
-            float(row["spread"]),
-        )
-        for row in read_source_rows(path)
-    )
+file_rows = typed_source_rows  # a source file's rows, typed as the table holds them
 
 
 # Daily partitions ------------------------------------------------------------
