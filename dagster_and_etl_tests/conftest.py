@@ -21,7 +21,12 @@ import pydantic
 import pytest
 
 from dagster_and_etl.course import locations, runs, settings
-from dagster_and_etl.course.grading import NOT_WRITTEN, SERVICE_PROBLEM, CourseServiceError
+from dagster_and_etl.course.grading import (
+    HELPER_SKIP,
+    NOT_WRITTEN,
+    SERVICE_PROBLEM,
+    CourseServiceError,
+)
 from dagster_and_etl.course.source_files import COURSE_DATES
 from dagster_and_etl.course.warehouse import CourseDuckDBResource
 from dagster_and_etl.course.workspace import NotWrittenYet
@@ -91,7 +96,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         items[:] = keep
     if config.getoption("--target") != "workspace":
         return
-    skip = pytest.mark.skip(reason="checks an internal helper of the completed lesson, not graded")
+    skip = pytest.mark.skip(reason=f"{HELPER_SKIP}, not graded")
     for item in items:
         if "solution_only" in item.keywords:
             item.add_marker(skip)

@@ -373,3 +373,22 @@ def test_the_dbt_project_is_parsed_again_only_after_a_change(tmp_path, monkeypat
     assert parse_if_changed(project), "a new model file must make it parse"
     nodes = json.loads(project.manifest_path.read_text())["nodes"]
     assert "model.shop.orders_per_customer" in nodes
+
+
+def test_the_grading_report_counts_helper_checks_apart():
+    """Checks of the completed code's own helpers, skipped on a learner's code, are one
+    line of the summary, not a list of skips that reads like missed checks."""
+    from dagster_and_etl.course import grading
+
+    helper = f"Skipped: {grading.HELPER_SKIP}, not graded"
+    checks = [
+        grading.Check("test_loads_rows", "passed"),
+        grading.Check("test_helper_a", "skipped", helper),
+        grading.Check("test_helper_b", "skipped", helper),
+        grading.Check("test_needs_docker", "skipped", "Skipped: no Docker here"),
+    ]
+    text = grading.report(2, checks)
+    first = text.splitlines()[0]
+    assert first.startswith("Lesson 2: 1 of 2 checks pass (2 more check the completed code")
+    assert "helper a" not in text and "skip needs docker" in text
+    assert "All done." in text

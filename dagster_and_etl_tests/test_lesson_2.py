@@ -63,7 +63,8 @@ def test_database_resource_is_the_course_duckdb_file(defs):
     """the `database` resource is a DuckDBResource on the course's DuckDB file."""
     resource = defs.resources.get("database")
     assert isinstance(resource, DuckDBResource), (
-        f"`database` should be a DuckDBResource (see {PAGE}, 'Step 2: a DuckDB resource')."
+        f"`database` is a {type(resource).__name__}, not a DuckDBResource (or the course "
+        "kit's CourseDuckDBResource)"
     )
     assert Path(resource.database) == settings.duckdb_database(), (
         f"`database` opens {resource.database}, not the course's file from "
@@ -461,8 +462,15 @@ def test_s3_loading_again_leaves_the_same_rows(defs, database, duckdb_path, s3):
     load_s3(defs, database, bucket, "shares/2018-01-23.csv")
     first = raw_rows(duckdb_path, "raw_s3_data")
     load_s3(defs, database, bucket, "shares/2018-01-23.csv")
-    assert raw_rows(duckdb_path, "raw_s3_data") == first
-    assert first == expected_rows(settings.DEFAULT_SOURCE_DIR / "2018-01-23.csv")
+    again = raw_rows(duckdb_path, "raw_s3_data")
+    assert len(again) == len(first), (
+        f"raw_s3_data holds {len(again)} rows after loading shares/2018-01-23.csv twice; a "
+        f"second load must leave the {len(first)} rows of the first"
+    )
+    assert again == first, "a second load of the same object changed raw_s3_data's rows"
+    assert first == expected_rows(settings.DEFAULT_SOURCE_DIR / "2018-01-23.csv"), (
+        "raw_s3_data does not hold the object's rows as the file has them"
+    )
 
 
 @pytest.mark.section(S3_SECTION)

@@ -55,10 +55,10 @@ def test_credentials_come_from_the_environment(target):
     defs_yaml = path.read_text()
     for variable in ["POSTGRES_PASSWORD", "POSTGRES_USER", "POSTGRES_HOST", "DUCKDB_DATABASE"]:
         assert "{{ env." + variable + " }}" in defs_yaml, (
-            f"take {variable} from the environment in defs.yaml "
-            f"({PAGE}, 'Step 2: connections from the environment')"
+            f"defs.yaml does not read {variable} from the environment: write it as "
+            '"{{ env.' + variable + ' }}"'
         )
-    assert "test_pass" not in defs_yaml
+    assert "test_pass" not in defs_yaml, "defs.yaml holds the course's Postgres password"
 
 
 @pytest.mark.section("Step 3: the replication")
@@ -144,17 +144,14 @@ def test_the_component_writes_through_the_duckdb_pool(defs, target):
     pools = {op.pool, op.tags.get("dagster/concurrency_key")} - {None}
     _, document = component_yaml(target)
     kind = (document or {}).get("type", "")
-    drops = kind == "dagster_sling.SlingReplicationCollectionComponent"
-    assert "duckdb" in pools, (
-        f"the component's step is in the pools {sorted(pools)}, not 'duckdb': set op: pool: "
-        "duckdb in defs.yaml"
-        + (
-            ", with the course kit's type dagster_and_etl.course.sling_runs.CourseSlingComponent "
-            f"({kind} drops op: pool:)"
-            if drops
-            else ""
+    if kind == "dagster_sling.SlingReplicationCollectionComponent":
+        hint = (
+            f"{kind} drops op: pool:; use the course kit's type, "
+            "dagster_and_etl.course.sling_runs.CourseSlingComponent"
         )
-    )
+    else:
+        hint = f"the step is in the pools {sorted(pools)}: set op: pool: duckdb in defs.yaml"
+    assert "duckdb" in pools, hint
 
 
 @pytest.mark.section("Step 3: the replication")

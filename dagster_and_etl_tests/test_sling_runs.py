@@ -195,6 +195,24 @@ def test_postgres_down_is_reported_before_sling_runs(postgres, duckdb_path, monk
     assert not duckdb_path.exists()
 
 
+def test_a_connection_the_replication_names_but_nobody_defined_is_named(postgres, duckdb_path):
+    """A replication whose target names no connection (lesson 7's starter, connections: {})
+    fails in words, naming it, before Sling runs."""
+    defs = locations.load_lesson(6, "solution")
+    postgres_only = [c for c in defs.resources["sling"].connections if c.name == "MY_POSTGRES"]
+    result = runs.materialize(
+        defs,
+        KEYS,
+        resources={"sling": CourseSlingResource(connections=postgres_only)},
+        raise_on_error=False,
+    )
+    assert not result.success
+    message = failure_message(result)
+    assert message.startswith("The replication's target MY_DUCKDB is not a connection"), message
+    assert "attributes: connections:" in message
+    assert not duckdb_path.exists()
+
+
 def test_a_refused_connection_from_sling_says_how_to_start_postgres(postgres, duckdb_path):
     """Without the reachability check first, Sling's own "connection refused" is explained."""
     port = free_port()

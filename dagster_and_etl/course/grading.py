@@ -23,6 +23,8 @@ from dagster_and_etl.course.workspace import lesson_page
 
 NOT_WRITTEN = "NOT WRITTEN YET: "
 SERVICE_PROBLEM = "COURSE SERVICE PROBLEM: "
+# The skip reason of the checks marked solution_only (helpers of the completed code).
+HELPER_SKIP = "checks an internal helper of the completed lesson"
 # Older messages name their section inline: section "…", 'Step N …' or (page, Step N).
 INLINE_SECTION = re.compile(
     r"""section "(?P<a>[^"]+)"|'(?P<b>Step \d+[^']*)'|\((?:[^,()]+), (?P<c>Step \d+[^)]*)\)"""
@@ -175,8 +177,17 @@ def passed(checks: list[Check]) -> bool:
 def report(lesson: int, checks: list[Check]) -> str:
     """The short text `course check` prints."""
     passed_count = sum(check.outcome == "passed" for check in checks)
-    lines = [f"Lesson {lesson}: {passed_count} of {len(checks)} checks pass"]
-    for check in checks:
+    # Checks of the completed code's own helpers are skipped on your code: count them
+    # apart, in one line, so that they do not read like checks you missed.
+    helpers = [c for c in checks if c.outcome == "skipped" and HELPER_SKIP in c.message]
+    graded = [c for c in checks if c not in helpers]
+    lines = [f"Lesson {lesson}: {passed_count} of {len(graded)} checks pass"]
+    if helpers:
+        lines[0] += (
+            f" ({len(helpers)} more check the completed code's own helpers, "
+            "which your code need not have)"
+        )
+    for check in graded:
         mark = {"passed": "ok  ", "failed": "FAIL", "skipped": "skip", "problem": "????"}
         lines.append(f"  {mark[check.outcome]} {check.title}")
         if check.outcome in ("failed", "problem"):

@@ -333,6 +333,27 @@ def _repeatable(replication_config: dict[str, Any]) -> bool:
     return modes <= REPEATABLE_MODES
 
 
+def require_connections(replication_config: dict[str, Any], env: dict[str, str]) -> None:
+    """Fail in words when the replication's source or target names no connection.
+
+    Sling finds a connection by its name among environment variables (dagster-sling
+    sets one per connection it is given); without it, Sling's own error names the
+    first stream it could not prepare, not the connection.
+    """
+    ends = {"source": replication_config.get("source"), "target": replication_config.get("target")}
+    missing = {end: name for end, name in ends.items() if name and name not in env}
+    if missing:
+        named = ", ".join(f"{end} {name}" for end, name in missing.items())
+        raise dg.Failure(
+            description=(
+                f"The replication's {named} is not a connection Sling was given. Define "
+                "each connection the replication names: in the Sling resource's "
+                "connections (lesson 6) or under attributes: connections: in defs.yaml "
+                "(lesson 7), with the same name."
+            )
+        )
+
+
 class CourseSlingResource(SlingResource):
     """dagster-sling's `SlingResource`, with a time limit, a private Sling home per run,
     and failures that name the cause and what to do."""
@@ -428,11 +449,13 @@ class CourseSlingResource(SlingResource):
     ) -> Iterator[dg.MaterializeResult | dg.AssetMaterialization]:
         """dagster-sling's replication, with Sling's own environment. `stream` changes
         nothing here: run_sling logs Sling's lines as they come either way."""
+        env = self._sling_environment()
+        require_connections(replication_config, env)
         yield from self._batch_sling_replicate(
             context=context,
             replication_config=replication_config,
             dagster_sling_translator=dagster_sling_translator,
-            env=self._sling_environment(),
+            env=env,
             debug=debug,
         )
 

@@ -18,7 +18,9 @@ def import_file(context: dg.AssetExecutionContext, config: IngestionFileConfig) 
 
 
 @dg.asset(kinds={"duckdb"})
-def duckdb_table(database: DuckDBResource, import_file: str) -> dg.MaterializeResult:
+def duckdb_table(
+    context: dg.AssetExecutionContext, database: DuckDBResource, import_file: str
+) -> dg.MaterializeResult:
     """The file's rows in the DuckDB table raw_data, replacing earlier loads of the same dates."""
     # TODO: load the file into raw_data so that loading it twice leaves the
     # same rows, and report the row count and a preview as metadata.

@@ -26,14 +26,18 @@ def import_file_s3(context: dg.AssetExecutionContext, config: IngestionFileS3Con
     blocking=True,
     description="Every row has a share price above zero; otherwise nothing downstream loads.",
 )
-def invalid_share_price_s3(import_file_s3: str) -> dg.AssetCheckResult:
+def invalid_share_price_s3(
+    context: dg.AssetCheckExecutionContext, import_file_s3: str
+) -> dg.AssetCheckResult:
     # TODO: the rule of invalid_share_price, on the object in S3: an in-memory
     # DuckDB connection that duckdb_use_s3() has prepared can read the URI.
     raise todo(2, "invalid_share_price_s3", "Step 6: the same pipeline on cloud storage")
 
 
 @dg.asset(kinds={"duckdb"})
-def duckdb_table_s3(database: DuckDBResource, import_file_s3: str) -> dg.MaterializeResult:
+def duckdb_table_s3(
+    context: dg.AssetExecutionContext, database: DuckDBResource, import_file_s3: str
+) -> dg.MaterializeResult:
     """The object's rows in the DuckDB table raw_s3_data, loaded the same way as raw_data."""
     # TODO: prepare the connection for S3 (duckdb_use_s3), then load the object
     # into raw_s3_data the way duckdb_table loads a local file.
