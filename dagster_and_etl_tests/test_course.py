@@ -260,7 +260,6 @@ def test_grading_the_unfilled_workspace_fails_and_points_at_the_page():
             "-q",
             "-n",
             "0",
-            "-x",  # the first failing check shows the message; no need to run them all
             "-p",
             "no:randomly",
         ],
