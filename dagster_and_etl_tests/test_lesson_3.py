@@ -467,6 +467,18 @@ def test_s3_sensor_reads_every_page_and_limits_runs_per_tick(
     assert requested(s3_tick(defs, instance, cursor)) == []
 
 
+@pytest.mark.solution_only
+def test_s3_sensor_says_when_the_bucket_does_not_exist(defs, instance, s3, monkeypatch):
+    """A COURSE_S3_BUCKET that does not exist fails the tick in words (the course kit's
+    s3_errors), not with boto3's NoSuchBucket traceback."""
+    monkeypatch.setenv("COURSE_S3_BUCKET", "no-such-bucket")
+    with pytest.raises(dg.Failure) as failure:
+        s3_tick(defs, instance, None)
+    assert failure.value.description.startswith("There is no bucket 'no-such-bucket' at ")
+    assert "COURSE_S3_BUCKET" in failure.value.description
+    assert "course s3 start" in failure.value.description
+
+
 @pytest.mark.section(S3_SECTION)
 def test_s3_sensor_requests_load_each_object(defs, database, duckdb_path, instance, s3):
     """Running what s3_sensor requests loads each object's rows into its own partition."""

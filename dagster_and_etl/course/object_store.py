@@ -21,6 +21,8 @@ start`); only settings differ (see .env.example):
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -147,19 +149,15 @@ def s3_uri(bucket: str, key: str) -> str:
     return f"s3://{bucket}/{key.lstrip('/')}"
 
 
-def require_object(bucket: str, key: str, client=None) -> dict:
-    """The object's size, ETag and last-modified time, or a `dg.Failure` that says what is missing.
-
-    Tells a missing bucket from a missing key, lists a few keys that do exist
-    next to the one asked for, and says when the endpoint cannot be reached.
-    """
+@contextmanager
+def s3_errors(bucket: str, s3: S3Settings | None = None) -> Iterator[None]:
+    """Turn what S3 answers for an unreachable endpoint, missing credentials or a missing
+    bucket into a `dg.Failure` that says what to do. Other errors pass through."""
     from botocore.exceptions import ClientError, EndpointConnectionError, NoCredentialsError
 
-    s3 = S3Settings.from_env()
-    client = client or s3_client(s3)
-    key = key.lstrip("/")
+    s3 = s3 or S3Settings.from_env()
     try:
-        head = client.head_object(Bucket=bucket, Key=key)
+        yield
     except EndpointConnectionError as error:
         raise dg.Failure(
             description=(
@@ -174,6 +172,33 @@ def require_object(bucket: str, key: str, client=None) -> dict:
                 "AWS_SECRET_ACCESS_KEY (or AWS_PROFILE) in .env or your shell."
             )
         ) from error
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") != "NoSuchBucket":
+            raise
+        raise dg.Failure(
+            description=(
+                f"There is no bucket {bucket!r} at {s3.describe()}. Check COURSE_S3_BUCKET "
+                "(or the bucket in run config); `course s3 start` creates and fills the "
+                f"course's bucket, {settings.get('COURSE_S3_BUCKET')!r}."
+            ),
+            metadata={"bucket": bucket},
+        ) from error
+
+
+def require_object(bucket: str, key: str, client=None) -> dict:
+    """The object's size, ETag and last-modified time, or a `dg.Failure` that says what is missing.
+
+    Tells a missing bucket from a missing key, lists a few keys that do exist
+    next to the one asked for, and says when the endpoint cannot be reached.
+    """
+    from botocore.exceptions import ClientError
+
+    s3 = S3Settings.from_env()
+    client = client or s3_client(s3)
+    key = key.lstrip("/")
+    try:
+        with s3_errors(bucket, s3):
+            head = client.head_object(Bucket=bucket, Key=key)
     except ClientError as error:
         status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
         if status != 404:

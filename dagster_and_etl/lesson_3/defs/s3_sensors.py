@@ -4,7 +4,7 @@ import re
 import dagster as dg
 
 from dagster_and_etl.course import settings
-from dagster_and_etl.course.object_store import s3_client
+from dagster_and_etl.course.object_store import s3_client, s3_errors
 
 from .s3_assets import import_s3_partition_job, s3_partition
 
@@ -33,17 +33,19 @@ def s3_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:
     )
     present: dict[str, str] = {}
     changed = []
-    for page in pages:
-        for item in page.get("Contents", []):
-            name = item["Key"].removeprefix(prefix)
-            if not name.endswith(".csv") or not VALID_KEY.match(name.removesuffix(".csv")):
-                continue  # another kind of file, or one in a "subfolder"
-            # The ETag is a hash of the content: a rewrite with new content
-            # changes it, an identical upload does not.
-            etag = item["ETag"].strip('"')
-            present[name] = etag
-            if loaded.get(name) != etag:
-                changed.append((name, etag))
+    # A missing bucket or an unreachable endpoint fails the tick in words.
+    with s3_errors(bucket):
+        for page in pages:
+            for item in page.get("Contents", []):
+                name = item["Key"].removeprefix(prefix)
+                if not name.endswith(".csv") or not VALID_KEY.match(name.removesuffix(".csv")):
+                    continue  # another kind of file, or one in a "subfolder"
+                # The ETag is a hash of the content: a rewrite with new content
+                # changes it, an identical upload does not.
+                etag = item["ETag"].strip('"')
+                present[name] = etag
+                if loaded.get(name) != etag:
+                    changed.append((name, etag))
 
     run_requests = []
     new_keys = []
