@@ -79,15 +79,30 @@ def test_incremental_orders_bring_only_new_and_changed_rows(defs, postgres, duck
         conn.execute("update data.orders set quantity = 5 where order_id = 8")
 
     replicate(defs, [key("orders").to_user_string()])
-    rows = {row[0]: row for row in duckdb_rows(duckdb_path, "orders")}
-    assert len(rows) == 62
-    assert rows[61][4] == dt.datetime(2024, 4, 2, 10, 0)
-    assert rows[7][3] == 9 and rows[7][4] == dt.datetime(2024, 4, 4)
-    assert rows[8][3] != 5  # the documented blind spot of incremental-by-timestamp
+    listed = duckdb_rows(duckdb_path, "orders")
+    rows = {row[0]: row for row in listed}
+    assert len(listed) == len(rows), (
+        f"orders holds {len(listed) - len(rows)} duplicated order_id(s) after the incremental "
+        "run: give the stream a primary_key to upsert on"
+    )
+    assert len(rows) == 62, f"orders holds {len(rows)} orders after 2 were added to 60, not 62"
+    assert rows[61][4] == dt.datetime(2024, 4, 2, 10, 0), "the new order 61 was not copied"
+    assert rows[7][3] == 9 and rows[7][4] == dt.datetime(2024, 4, 4), (
+        f"order 7, changed with a new order_date, holds quantity {rows[7][3]}, not 9: the "
+        "incremental run did not bring the changed row (its primary_key and update_key)"
+    )
+    # The documented blind spot of incremental-by-timestamp: a change that keeps its old
+    # order_date is not copied. If it is, the run copied everything again.
+    assert rows[8][3] != 5, (
+        "order 8, changed without a new order_date, was copied too: the run is not "
+        "incremental on order_date (the stream's update_key)"
+    )
 
     before = duckdb_rows(duckdb_path, "orders")
     replicate(defs, [key("orders").to_user_string()])
-    assert duckdb_rows(duckdb_path, "orders") == before
+    assert duckdb_rows(duckdb_path, "orders") == before, (
+        "a second incremental run with nothing new changed the orders table"
+    )
 
 
 @pytest.mark.section("Step 3: the replication file")

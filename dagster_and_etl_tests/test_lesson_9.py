@@ -125,10 +125,15 @@ def test_dbt_writes_to_the_course_duckdb_file(seeded_build):
             database=seeded_build.duckdb_path,
         )
     }
-    missing = sorted({*STAGING, *MARTS} - tables)
-    assert not missing, (
-        f"the models {missing} are not in the DuckDB file DUCKDB_DATABASE names "
-        f"({failed_steps(result) or 'the run said nothing'})"
+    # The seed depends on nothing, so dbt writes it even when a model is broken: if
+    # neither it nor any model is in this file, dbt wrote to another one.
+    written = {*STAGING, *MARTS, "category_targets"} & tables
+    said = failed_steps(result)
+    if not written and re.search(r"(Compilation|Parsing) Error", said):
+        pytest.fail(f"dbt stopped before writing anything: {said}")
+    assert written, (
+        "dbt wrote none of its models or its seed into the DuckDB file DUCKDB_DATABASE "
+        "names: profiles.yml must take its path from env_var('DUCKDB_DATABASE')"
     )
 
 

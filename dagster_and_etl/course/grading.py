@@ -183,8 +183,9 @@ def report(lesson: int, checks: list[Check]) -> str:
     graded = [c for c in checks if c not in helpers]
     lines = [f"Lesson {lesson}: {passed_count} of {len(graded)} checks pass"]
     if helpers:
+        plural = "s" if len(helpers) != 1 else ""
         lines[0] += (
-            f" ({len(helpers)} more check the completed code's own helpers, "
+            f" (and {len(helpers)} check{plural} of the completed code's own helpers, "
             "which your code need not have)"
         )
     for check in graded:
