@@ -468,6 +468,7 @@ def test_s3_sensor_reads_every_page_and_limits_runs_per_tick(
 
 
 @pytest.mark.solution_only
+@pytest.mark.section(S3_SECTION)
 def test_s3_sensor_says_when_the_bucket_does_not_exist(defs, instance, s3, monkeypatch):
     """A COURSE_S3_BUCKET that does not exist fails the tick in words (the course kit's
     s3_errors), not with boto3's NoSuchBucket traceback."""
