@@ -175,14 +175,20 @@ def s3_errors(bucket: str, s3: S3Settings | None = None) -> Iterator[None]:
     except ClientError as error:
         if error.response.get("Error", {}).get("Code") != "NoSuchBucket":
             raise
-        raise dg.Failure(
-            description=(
-                f"There is no bucket {bucket!r} at {s3.describe()}. Check COURSE_S3_BUCKET "
-                "(or the bucket in run config); `course s3 start` creates and fills the "
-                f"course's bucket, {settings.get('COURSE_S3_BUCKET')!r}."
-            ),
-            metadata={"bucket": bucket},
-        ) from error
+        raise _no_bucket(s3, bucket) from error
+
+
+def _no_bucket(s3: S3Settings, bucket: str, key: str | None = None) -> dg.Failure:
+    """The one message for a bucket that does not exist (and the key asked for in it)."""
+    in_it = f", so no key {key!r} in it" if key else ""
+    return dg.Failure(
+        description=(
+            f"There is no bucket {bucket!r} at {s3.describe()}{in_it}. Check COURSE_S3_BUCKET "
+            "(or the bucket in run config); `course s3 start` creates and fills the "
+            f"course's bucket, {settings.get('COURSE_S3_BUCKET')!r}."
+        ),
+        metadata={"bucket": bucket, **({"key": key} if key else {})},
+    )
 
 
 def require_object(bucket: str, key: str, client=None) -> dict:
@@ -223,14 +229,7 @@ def _missing(client, s3: S3Settings, bucket: str, key: str) -> dg.Failure:
     try:
         listing = client.list_objects_v2(Bucket=bucket, Prefix=folder, MaxKeys=20)
     except ClientError:
-        return dg.Failure(
-            description=(
-                f"There is no bucket {bucket!r} at {s3.describe()}, so no key {key!r} in it. "
-                "Check the bucket name in run config; `course s3 start` creates and fills "
-                f"the course's bucket, {settings.get('COURSE_S3_BUCKET')!r}."
-            ),
-            metadata={"bucket": bucket, "key": key},
-        )
+        return _no_bucket(s3, bucket, key)
     present = [item["Key"] for item in listing.get("Contents", [])]
     shown = ", ".join(present) if present else "none"
     return dg.Failure(
