@@ -46,9 +46,12 @@ def manifest_is_current(project) -> bool:
     built = manifest.stat().st_mtime
     project_dir = Path(project.project_dir)
     written = {manifest.parent, project_dir / "logs", project_dir / "dbt_packages"}
-    for path in project_dir.rglob("*"):
-        if path.suffix in PARSED_SUFFIXES and not written.intersection(path.parents):
-            if path.stat().st_mtime > built:
+    for folder, subfolders, files in os.walk(project_dir):
+        # Not into what dbt writes: target/ grows with every run's compiled SQL.
+        subfolders[:] = [name for name in subfolders if Path(folder, name) not in written]
+        for name in files:
+            path = Path(folder, name)
+            if path.suffix in PARSED_SUFFIXES and path.stat().st_mtime > built:
                 return False
     return True
 
