@@ -95,11 +95,11 @@ def test_solutions_taken_one_lesson_at_a_time_are_graded_alone(clone, tmp_path):
 SAME_DEFINITIONS = """
 from dagster_and_etl.course import locations
 from dagster_and_etl_tests.test_course import definitions_summary
+def summary(defs):
+    return {**definitions_summary(defs), "schedules": {s.name for s in defs.schedules or []}}
 for n in locations.completed_lessons():
-    mine = definitions_summary(locations.load_location(n))
-    completed = definitions_summary(locations.load_location(n, solution=True))
-    mine["schedules"] = {s.name for s in locations.load_location(n).schedules or []}
-    completed["schedules"] = {s.name for s in locations.load_location(n, True).schedules or []}
+    mine = summary(locations.load_location(n))
+    completed = summary(locations.load_location(n, solution=True))
     assert mine == completed, (n, mine, completed)
 print("same")
 """
