@@ -36,13 +36,26 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[_owner_key] = os.environ[SESSION_MARKER]
 
 
+# Helpers the interpreter starts for this process itself (multiprocessing's
+# resource tracker and fork server): they end when it ends, after this check.
+OWN_HELPERS = ("multiprocessing.resource_tracker", "multiprocessing.forkserver")
+
+
+def _own_helper(process: psutil.Process, me: int) -> bool:
+    try:
+        return process.ppid() == me and any(h in " ".join(process.cmdline()) for h in OWN_HELPERS)
+    except psutil.Error:
+        return False
+
+
 def marked_processes(marker: str) -> list[psutil.Process]:
-    """Processes other than this one and its ancestors whose environment carries `marker`."""
+    """Processes other than this one, its ancestors and its interpreter's own helpers whose
+    environment carries `marker`."""
     me = psutil.Process()
     exclude = {me.pid, *(parent.pid for parent in me.parents())}
     found = []
     for process in psutil.process_iter():
-        if process.pid in exclude:
+        if process.pid in exclude or _own_helper(process, me.pid):
             continue
         try:
             if process.environ().get(SESSION_MARKER) == marker and process.status() != "zombie":

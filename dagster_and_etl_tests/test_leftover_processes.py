@@ -67,3 +67,23 @@ def test_a_session_that_stops_what_it_starts_passes(tmp_path):
     )
     assert result.returncode == pytest.ExitCode.OK, result.stdout
     assert "outlived" not in result.stdout
+
+
+def test_the_interpreters_own_multiprocessing_helper_is_not_a_leftover(tmp_path):
+    """multiprocessing's resource tracker, started by the session process itself (as Dagster's
+    executors do in a `pytest -n 0` run), ends with it and is not reported."""
+    result = run_inner_session(
+        tmp_path,
+        """
+        def test_uses_shared_memory():
+            from multiprocessing import shared_memory
+
+            block = shared_memory.SharedMemory(create=True, size=16)  # starts the tracker
+            block.close()
+            block.unlink()
+            children = [p.name() for p in __import__("psutil").Process().children()]
+            assert children, "the resource tracker did not start"
+        """,
+    )
+    assert result.returncode == pytest.ExitCode.OK, result.stdout
+    assert "outlived" not in result.stdout
