@@ -257,6 +257,9 @@ def test_grading_the_unfilled_workspace_fails_and_points_at_the_page():
             "dagster_and_etl_tests/test_lesson_2.py",
             "--target",
             "workspace",
+            # One check of an unwritten stub shows the message; `course check` runs them all.
+            "-k",
+            "test_import_file_returns_the_full_path",
             "-q",
             "-n",
             "0",
