@@ -84,7 +84,30 @@ def _grading_notes(request: pytest.FixtureRequest, record_property) -> None:
         record_property("expected", " ".join(doc.strip().split("\n\n")[0].split()))
 
 
+# The files that take longest, longest first. xdist hands out files in collection
+# order (`--dist loadfile`), so these start at once instead of last, while the short
+# ones fill the gaps between them.
+LONGEST_FIRST = (
+    "test_lesson_10.py",  # a daemon's sensor ticks, about 100 s of one worker
+    "test_lesson_9.py",
+    "test_solution_branches.py",
+    "test_course_dev.py",
+    "lesson_9_dbt.ipynb",
+    "test_course.py",
+    "test_lesson_6.py",
+    "test_lesson_7.py",
+    "test_tooling.py",
+    "test_lesson_8.py",
+)
+
+
+def _longest_first(item: pytest.Item) -> int:
+    name = item.path.name
+    return LONGEST_FIRST.index(name) if name in LONGEST_FIRST else len(LONGEST_FIRST)
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    items.sort(key=_longest_first)  # stable: each file keeps its own order
     if "mutation" not in (config.getoption("markexpr") or ""):
         slow = [item for item in items if "mutation" in item.keywords]
         config.hook.pytest_deselected(items=slow)

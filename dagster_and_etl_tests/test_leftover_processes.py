@@ -17,7 +17,9 @@ from dagster_and_etl_tests.leftover_processes import SESSION_MARKER
 def run_inner_session(folder: Path, test_body: str) -> subprocess.CompletedProcess:
     """A separate pytest session with only the check as a plugin, on one test file."""
     (folder / "test_inner.py").write_text(textwrap.dedent(test_body))
-    env = {k: v for k, v in os.environ.items() if k != SESSION_MARKER}
+    # Without the outer session's marker, and without its PYTEST_ADDOPTS (`-n 6` would be
+    # a usage error here, where xdist is off).
+    env = {k: v for k, v in os.environ.items() if k not in (SESSION_MARKER, "PYTEST_ADDOPTS")}
     return subprocess.run(
         [
             sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
