@@ -394,3 +394,34 @@ def test_the_grading_report_counts_helper_checks_apart():
     assert first.startswith("Lesson 2: 1 of 2 checks pass (and 2 checks of the completed code")
     assert "helper a" not in text and "skip needs docker" in text
     assert "All done." in text
+
+
+LOAD_WITHOUT_LIBRARIES = """
+import sys, importlib
+import dagster as dg
+from dagster_and_etl.course import locations, settings
+lesson_3 = locations.load_location(3, solution=True)
+lesson_7 = locations.load_location(7, solution=True)
+libraries = ("dbt", "dagster_dbt", "dlt", "dagster_dlt")
+print("imported:", sorted(m for m in libraries if m in sys.modules))
+assert lesson_7.component_tree is not None
+module = importlib.import_module("dagster_and_etl.lesson_7.defs")
+whole = dg.ComponentTree.from_module(defs_module=module, project_root=settings.PROJECT_ROOT)
+def keys(defs):
+    return sorted(k.to_user_string() for k in defs.resolve_asset_graph().get_all_asset_keys())
+assert keys(lesson_7) == keys(whole.build_defs()), (keys(lesson_7), keys(whole.build_defs()))
+print("same assets as dg's own build:", len(keys(lesson_7)))
+"""
+
+
+def test_loading_a_lesson_imports_only_the_libraries_it_uses():
+    """Loading lesson 3 (plain Python) and lesson 7 (a Sling component in YAML) imports neither
+    dbt nor dlt, as every process that loads a lesson would (about 2 s each), and defines the
+    same assets as `dg`'s own loader."""
+    result = subprocess.run(
+        [sys.executable, "-c", LOAD_WITHOUT_LIBRARIES],
+        cwd=ROOT, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "imported: []" in result.stdout, result.stdout
+    assert "same assets as dg's own build: 8" in result.stdout, result.stdout
