@@ -404,7 +404,8 @@ lesson_3 = locations.load_location(3, solution=True)
 lesson_7 = locations.load_location(7, solution=True)
 libraries = ("dbt", "dagster_dbt", "dlt", "dagster_dlt")
 print("imported:", sorted(m for m in libraries if m in sys.modules))
-assert lesson_7.component_tree is not None
+assert lesson_7.component_tree is not None  # its defs.yaml, drawn by the UI
+assert lesson_3.component_tree is None  # plain Python: no tree to draw
 module = importlib.import_module("dagster_and_etl.lesson_7.defs")
 whole = dg.ComponentTree.from_module(defs_module=module, project_root=settings.PROJECT_ROOT)
 def keys(defs):
@@ -417,7 +418,7 @@ print("same assets as dg's own build:", len(keys(lesson_7)))
 def test_loading_a_lesson_imports_only_the_libraries_it_uses():
     """Loading lesson 3 (plain Python) and lesson 7 (a Sling component in YAML) imports neither
     dbt nor dlt, as every process that loads a lesson would (about 2 s each), and defines the
-    same assets as `dg`'s own loader."""
+    same assets as `dg`'s own loader; only lesson 7 carries a component tree for the UI."""
     result = subprocess.run(
         [sys.executable, "-c", LOAD_WITHOUT_LIBRARIES],
         cwd=ROOT, capture_output=True, text=True, timeout=120,
