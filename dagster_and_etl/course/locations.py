@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import importlib
 import warnings
-from pathlib import Path
 
 from dagster_and_etl.course import settings
 
@@ -109,7 +108,7 @@ def load_defs_folder(package: str):
             # included. Building the folder itself gives the same definitions and
             # imports only what the lesson uses.
             defs = tree.build_defs(tree.defs_module_path)
-            if not any(Path(module.__file__).parent.rglob("defs.yaml")):
+            if not any(tree.defs_module_path.rglob("defs.yaml")):
                 return defs
             # The UI draws a folder's YAML components as a tree. Drawing it looks up
             # every installed component type, at the same cost, so only folders that
