@@ -14,14 +14,19 @@ import gc
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import dagster as dg
 import duckdb
-import pandas as pd
 from dagster_duckdb import DuckDBResource
 
 from dagster_and_etl.course import settings
+
+if TYPE_CHECKING:
+    # Only query() returns a DataFrame, and DuckDB imports pandas itself when it makes
+    # one. Every lesson's code imports this module, so importing pandas here would
+    # cost every code server, run and step process about 0.25 s.
+    import pandas as pd
 
 
 class CourseDuckDBResource(DuckDBResource):
