@@ -84,20 +84,35 @@ def _grading_notes(request: pytest.FixtureRequest, record_property) -> None:
         record_property("expected", " ".join(doc.strip().split("\n\n")[0].split()))
 
 
-# The files that take longest, longest first. xdist hands out files in collection
-# order (`--dist loadfile`), so these start at once instead of last, while the short
-# ones fill the gaps between them.
+# The files that take longest, longest first (wall seconds on a 2-core machine,
+# whole suite). xdist hands out whole files in collection order (`--dist loadfile`
+# with `--no-loadscope-reorder` in pyproject.toml: by default xdist would reorder
+# them by their number of tests), so these start at once instead of last, and the
+# short files not listed here fill the gaps at the end.
 LONGEST_FIRST = (
-    "test_lesson_10.py",  # a daemon's sensor ticks, about 100 s of one worker
-    "test_lesson_9.py",
-    "test_solution_branches.py",
-    "test_course_dev.py",
-    "lesson_9_dbt.ipynb",
-    "test_course.py",
-    "test_lesson_6.py",
-    "test_lesson_7.py",
-    "test_tooling.py",
-    "test_lesson_8.py",
+    "test_lesson_10.py",  # 105-110: a daemon's sensor ticks, mostly waiting
+    "test_solution_branches.py",  # 63-73
+    "test_lesson_9.py",  # 58-87: a dbt build costs ~6 CPU-s
+    "lesson_9_dbt.ipynb",  # 51-62
+    "test_lesson_6.py",  # 37-45
+    "test_course.py",  # 25-35
+    "test_tooling.py",  # 25-35
+    "test_lesson_8.py",  # 24-34
+    "test_lesson_7.py",  # 27-32
+    "test_lesson_4.py",  # 21-27
+    "test_lesson_3.py",  # 17-27
+    "test_lesson_5.py",  # 18-25
+    "test_lesson_2.py",  # 15-23
+    "lesson_7_components.ipynb",  # 15-21
+    "test_sling_runs.py",  # 19-20
+    "lesson_6_sling.ipynb",  # 11-22
+    "test_course_dev.py",  # 12-19
+    "lesson_8_capstone.ipynb",  # 8-26
+    "test_postgres.py",  # 12-13
+    "lesson_2_file_import.ipynb",  # 7-12
+    "lesson_3_partitions.ipynb",  # 5-11
+    "lesson_4_apis.ipynb",  # 8-9
+    "lesson_5_dlt.ipynb",  # 5-8
 )
 
 
