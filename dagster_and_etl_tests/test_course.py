@@ -188,6 +188,24 @@ def test_requirements_match_the_lock():
     assert project["requires-python"] == ">=3.10,<3.14"
 
 
+def test_the_longest_first_order_names_files_that_exist():
+    """conftest.LONGEST_FIRST orders the suite's files for xdist: a renamed file would
+    silently drop to the end of the queue, and the suite would get slower."""
+    from dagster_and_etl_tests.conftest import LONGEST_FIRST
+
+    files = {
+        p.name
+        for folder in ("dagster_and_etl_tests", "notebooks")
+        for p in (ROOT / folder).iterdir()
+    }
+    assert sorted(set(LONGEST_FIRST) - files) == []
+    assert len(set(LONGEST_FIRST)) == len(LONGEST_FIRST)
+    addopts = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["pytest"]["ini_options"]
+    assert "--no-loadscope-reorder" in addopts["addopts"].split(), (
+        "without it xdist reorders the files by their number of tests"
+    )
+
+
 def test_notebooks_are_committed_without_outputs():
     result = subprocess.run(
         [sys.executable, ".ci/notebooks_without_outputs.py", "notebooks"],
