@@ -165,7 +165,10 @@ def test_zero_share_price_fails_the_check_and_blocks_the_load(
     evaluation = share_price_check(result)
     assert evaluation.passed is False, "the check passed on a file with a zero and a negative price"
     invalid = evaluation.metadata["invalid_rows"].value
-    assert invalid == 2, f"the check counts {invalid} invalid rows in a file with 2"
+    assert invalid == 2, (
+        f"the check counts {invalid} invalid row(s) in a file with 2, a share price of 0 "
+        "and one of -4.20: a price of zero is as invalid as a negative one"
+    )
     offending = evaluation.metadata["offending_rows"].value.records
     assert sorted(record.data["share_price"] for record in offending) == [-4.2, 0.0]
     assert result.asset_materializations_for_node("duckdb_table") == [], (
@@ -457,7 +460,7 @@ def test_s3_import_equals_the_local_import_row_for_row(defs, database, duckdb_pa
 
 @pytest.mark.section(S3_SECTION)
 def test_s3_loading_again_leaves_the_same_rows(defs, database, duckdb_path, s3):
-    """Loading the same S3 object twice leaves the rows of one load."""
+    """loading the same S3 object twice leaves the rows of one load."""
     bucket = bucket_of(s3)
     load_s3(defs, database, bucket, "shares/2018-01-23.csv")
     first = raw_rows(duckdb_path, "raw_s3_data")

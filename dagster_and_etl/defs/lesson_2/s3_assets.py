@@ -30,7 +30,8 @@ def invalid_share_price_s3(
     context: dg.AssetCheckExecutionContext, import_file_s3: str
 ) -> dg.AssetCheckResult:
     # TODO: the rule of invalid_share_price, on the object in S3: an in-memory
-    # DuckDB connection that duckdb_use_s3() has prepared can read the URI.
+    # DuckDB connection that duckdb_use_s3() has prepared can read the URI. Write
+    # the rule once (a function in checks.py) and call it from both checks.
     raise todo(2, "invalid_share_price_s3", "Step 6: the same pipeline on cloud storage")
 
 

@@ -1,4 +1,5 @@
 import csv
+from pathlib import Path
 
 import dagster as dg
 import duckdb
@@ -30,6 +31,11 @@ def invalid_share_price(
     # DuckDB parses the file once, with its declared types, into a Parquet copy
     # that duckdb_table then loads; a malformed file fails here, by line and column.
     parsed = parsed_copy(context.run.run_id, import_file)
+    return share_price_result(context, parsed)
+
+
+def share_price_result(context: dg.AssetCheckExecutionContext, parsed: Path) -> dg.AssetCheckResult:
+    """The rule on a run's parsed copy: every share price above zero (Step 6 reuses it)."""
     # An in-memory DuckDB reads the copy: the warehouse is not touched before
     # the data has passed.
     with duckdb.connect() as conn:
