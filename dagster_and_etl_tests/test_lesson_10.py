@@ -20,6 +20,7 @@ import subprocess
 import sys
 import time
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -193,6 +194,7 @@ class Deployment:
     notes: dict[str, object] = field(default_factory=dict)
     stopped: bool = False
     left_running: list[str] = field(default_factory=list)
+    opened: dg.DagsterInstance | None = None
 
     # -- talking to it --
 
@@ -205,8 +207,13 @@ class Deployment:
         assert "errors" not in body, body["errors"]
         return body["data"]
 
+    @contextmanager
     def instance(self):
-        return course_instance.open_instance(self.home)
+        """The deployment's instance, opened on first use and kept until stop(): the
+        scenario polls it every second, and each opening connects to Postgres anew."""
+        if self.opened is None:
+            self.opened = course_instance.open_instance(self.home)
+        yield self.opened
 
     def remember_processes(self) -> None:
         try:
@@ -244,6 +251,9 @@ class Deployment:
         """SIGINT to the process group, SIGKILL after STOP_SECONDS; then list any survivor."""
         if self.stopped:
             return
+        if self.opened is not None:
+            self.opened.dispose()
+            self.opened = None
         self.remember_processes()
         started = time.monotonic()
         try:
