@@ -358,7 +358,7 @@ def test_the_load_on_its_own_names_the_line_and_column_too(
 def test_the_file_is_parsed_once_and_the_load_takes_what_the_check_passed(
     defs, database, duckdb_path, source_dir, monkeypatch
 ):
-    """One CSV parse per run; a file changed after the check cannot slip past it."""
+    """one CSV parse per run; a file changed after the check cannot slip past it."""
     from dagster_and_etl.course import source_files
     from dagster_and_etl.lesson_2.defs import checks
 
@@ -391,7 +391,7 @@ def test_the_file_is_parsed_once_and_the_load_takes_what_the_check_passed(
 @pytest.mark.solution_only
 @pytest.mark.section("Step 2: a DuckDB resource")
 def test_a_failed_run_leaves_the_database_open_to_a_plain_read(defs, duckdb_path):
-    """The lesson's database resource closes its connection when the asset raises, so a
+    """the lesson's database resource closes its connection when the asset raises, so a
     read-only connection in the same process works straight away (no garbage collection)."""
     import duckdb
 
@@ -443,7 +443,7 @@ def test_s3_variant_reads_after_a_blocking_check(defs):
 
 @pytest.mark.section(S3_SECTION)
 def test_s3_import_equals_the_local_import_row_for_row(defs, database, duckdb_path, s3):
-    """Each course file loaded from the local S3 server gives raw_s3_data exactly the rows
+    """each course file loaded from the local S3 server gives raw_s3_data exactly the rows
     the local import gives raw_data."""
     bucket = bucket_of(s3)
     for date in COURSE_DATES:
@@ -478,7 +478,7 @@ def test_s3_loading_again_leaves_the_same_rows(defs, database, duckdb_path, s3):
 
 @pytest.mark.section(S3_SECTION)
 def test_s3_zero_share_price_blocks_the_load(defs, database, duckdb_path, s3, tmp_path):
-    """An S3 object with a zero share price fails a blocking check on import_file_s3, and
+    """an S3 object with a zero share price fails a blocking check on import_file_s3, and
     raw_s3_data keeps its earlier rows."""
     bucket = bucket_of(s3)
     load_s3(defs, database, bucket, "shares/2018-01-22.csv")
@@ -496,15 +496,22 @@ def test_s3_zero_share_price_blocks_the_load(defs, database, duckdb_path, s3, tm
         if evaluation.asset_key == dg.AssetKey("import_file_s3")
     ]
     assert evaluations, "no check ran on import_file_s3"
-    assert not all(evaluation.passed for evaluation in evaluations)
-    assert result.asset_materializations_for_node("duckdb_table_s3") == []
-    assert raw_rows(duckdb_path, "raw_s3_data") == before
+    assert not all(evaluation.passed for evaluation in evaluations), (
+        "every check on import_file_s3 passed an object with a share price of 0: the S3 "
+        "check must apply the same rule as invalid_share_price (Step 4)"
+    )
+    assert result.asset_materializations_for_node("duckdb_table_s3") == [], (
+        "duckdb_table_s3 loaded an object whose check failed: the check must block it"
+    )
+    assert raw_rows(duckdb_path, "raw_s3_data") == before, (
+        "raw_s3_data changed although the check failed"
+    )
 
 
 @pytest.mark.section(S3_SECTION)
 @pytest.mark.parametrize("missing", ["key", "bucket"])
 def test_s3_missing_object_names_the_bucket_and_the_key(defs, database, duckdb_path, s3, missing):
-    """A key (or bucket) that does not exist fails the run with a message that names the
+    """a key (or bucket) that does not exist fails the run with a message that names the
     bucket and the key, and loads nothing."""
     bucket = bucket_of(s3) if missing == "key" else "no-such-bucket-here"
     key = "shares/2018-01-30.csv" if missing == "key" else "shares/2018-01-22.csv"
