@@ -438,7 +438,8 @@ module = importlib.import_module("dagster_and_etl.lesson_7.defs")
 whole = dg.ComponentTree.from_module(defs_module=module, project_root=settings.PROJECT_ROOT)
 def keys(defs):
     return sorted(k.to_user_string() for k in defs.resolve_asset_graph().get_all_asset_keys())
-assert keys(lesson_7) == keys(whole.build_defs()), (keys(lesson_7), keys(whole.build_defs()))
+expected = keys(whole.build_defs())
+assert keys(lesson_7) == expected, (keys(lesson_7), expected)
 print("same assets as dg's own build:", len(keys(lesson_7)))
 """
 

@@ -116,7 +116,8 @@ for n in locations.completed_lessons():
         # location gets the manifest just parsed from them (a dbt parse costs ~5 CPU-s).
         yours = Path("dagster_and_etl/defs/lesson_9/dbt_project")
         theirs = Path("dagster_and_etl/lesson_9/defs/dbt_project")
-        assert not differences(yours, theirs), differences(yours, theirs)
+        differ = differences(yours, theirs)
+        assert not differ, differ
         (theirs / "target").mkdir(exist_ok=True)
         shutil.copy(yours / "target" / "manifest.json", theirs / "target" / "manifest.json")
     completed = summary(locations.load_location(n, solution=True))
