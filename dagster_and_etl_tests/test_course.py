@@ -154,6 +154,12 @@ def test_course_bench_times_the_import_against_a_raw_load(monkeypatch, tmp_path)
         r"raw DuckDB load (-?[\d.]+) .* ratio (-?[\d.]+) \(target <= 1.2", result.output
     )
     assert len(ratios) == 3, result.output  # wall median, wall minimum, CPU
+    context = re.findall(
+        r"default load (-?[\d.]+), import/default (-?[\d.]+);"
+        r" hand-off (-?[\d.]+), floor (-?[\d.]+)",
+        result.output,
+    )
+    assert len(context) == 3, result.output
 
 
 def test_readme_quick_start_is_the_two_course_py_commands():
