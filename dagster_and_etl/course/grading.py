@@ -183,10 +183,12 @@ def report(lesson: int, checks: list[Check]) -> str:
     graded = [c for c in checks if c not in helpers]
     lines = [f"Lesson {lesson}: {passed_count} of {len(graded)} checks pass"]
     if helpers:
-        plural = "s" if len(helpers) != 1 else ""
+        if len(helpers) == 1:
+            what, verb = "1 more check tests a function", "it was"
+        else:
+            what, verb = f"{len(helpers)} more checks test functions", "they were"
         lines[0] += (
-            f" (and {len(helpers)} check{plural} of the completed code's own helpers, "
-            "which your code need not have)"
+            f" ({what} of the completed code that your code need not have, so {verb} not run)"
         )
     for check in graded:
         mark = {"passed": "ok  ", "failed": "FAIL", "skipped": "skip", "problem": "????"}
