@@ -132,7 +132,8 @@ def test_loading_again_leaves_the_same_rows(defs, database, duckdb_path):
     again = raw_rows(duckdb_path)
     assert again == first, (
         f"raw_data holds {len(again)} rows after loading 2018-01-22.csv twice; "
-        f"a second load must leave the {len(first)} rows of the first"
+        f"a second load must leave the {len(first)} rows of the first (Step 3: delete the "
+        "file's dates, then insert, in one transaction)"
     )
 
     load(defs, database, "2018-01-23.csv")
@@ -143,7 +144,8 @@ def test_loading_again_leaves_the_same_rows(defs, database, duckdb_path):
     rows = raw_rows(duckdb_path)
     assert rows == sorted(both), (
         f"raw_data holds {len(rows)} rows after loading the 23rd and the 22nd again, "
-        f"not the {len(both)} rows of both files: a load replaces only its file's dates"
+        f"not the {len(both)} rows of both files: a load replaces only its file's dates "
+        "(Step 3)"
     )
 
 
