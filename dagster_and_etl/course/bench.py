@@ -16,8 +16,9 @@
   (`create table ... as select * from read_csv(path)`, the types sniffed) is
   what a raw load is without the course's declared types. *The hand-off
   floor* is the raw load plus the cheapest way found to pass parsed rows from
-  one step to another: writing them to an uncompressed Parquet file and
-  reading them back (in DuckDB, no Dagster; a DuckDB database file and Arrow
+  one step to another: writing them to an uncompressed Parquet file, as
+  lesson 2's `parsed_copy` does, and reading them back (in DuckDB, no
+  Dagster; a DuckDB database file and Arrow
   IPC through pyarrow were both slower). Any design whose check is a step of
   its own, before the load, pays at least that much.
 - **The UI's start** (`--dev`): seconds until `course dev 2 --solution`
@@ -69,7 +70,13 @@ def bench_import(rows: int, repeat: int) -> dict[str, float]:
     import duckdb
 
     from dagster_and_etl.course import locations, runs
-    from dagster_and_etl.course.source_files import SOURCE_COLUMNS, generate_file, read_csv_sql
+    from dagster_and_etl.course.source_files import (
+        SOURCE_COLUMNS,
+        discard_parsed_copies,
+        generate_file,
+        parsed_copy,
+        read_csv_sql,
+    )
 
     with tempfile.TemporaryDirectory(prefix="course-bench-") as scratch:
         folder = Path(scratch)
@@ -102,24 +109,19 @@ def bench_import(rows: int, repeat: int) -> dict[str, float]:
 
             return run
 
-        staged = folder / "handoff.parquet"
         every_column = ", ".join(f"max({column})" for column in SOURCE_COLUMNS)
 
         def parse(path: Path, handoff: bool) -> Callable[[], None]:
-            """Parsing alone, or parsing into a Parquet file that is then read back."""
+            """Parsing alone, or the lesson's own parsed copy written and then read back."""
 
             def run() -> None:
                 source, parameters = read_csv_sql(), [str(path)]
-                with duckdb.connect(config={"preserve_insertion_order": False}) as conn:
-                    if handoff:
-                        conn.execute(
-                            f"copy (select * from {read_csv_sql('$source')}) to $target "
-                            "(format parquet, compression uncompressed, dictionary_size_limit 1)",
-                            {"source": str(path), "target": str(staged)},
-                        )
-                        source, parameters = "read_parquet(?)", [str(staged)]
+                if handoff:
+                    source, parameters = "read_parquet(?)", [str(parsed_copy("bench", str(path)))]
+                with duckdb.connect() as conn:
+                    conn.execute("set preserve_insertion_order = false")
                     conn.execute(f"select {every_column} from {source}", parameters).fetchall()
-                staged.unlink(missing_ok=True)
+                discard_parsed_copies("bench")
 
             return run
 
